@@ -1,0 +1,287 @@
+"""Calling SOAP endpoints: message building, a blocking and a Twisted transport.
+
+:class:`SoapClient` is what generated proxies and the WS-RF client build on::
+
+    client = SoapClient(epr)                 # or a URL
+    reply = client.call(action, request_el)  # the response body element
+    # a SOAP fault is raised as the matching gridware.container.faults.Fault
+
+:class:`AsyncSoapClient` has the same ``call`` as a coroutine, for use inside a
+Twisted program (such as a service calling another service).
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import logging
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from gridware.container.addressing import (
+    AddressingVersion,
+    EndpointReference,
+    addressing_version,
+    new_message_id,
+    request_headers,
+)
+from gridware.container.faults import Fault
+from gridware.container.log import event
+from gridware.container.soap import (
+    SOAP11,
+    SoapVersion,
+    build_envelope,
+    parse_envelope,
+    parse_fault,
+    serialize,
+    soap_version,
+)
+from gridware.container.xml import Element, XMLLimits
+
+log = logging.getLogger("gridware.client")
+
+
+class TransportError(ConnectionError):
+    """The endpoint could not be reached or did not answer with SOAP."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    message_id: str
+
+
+class SoapMessenger:
+    """Builds request envelopes for one endpoint and reads the replies."""
+
+    def __init__(
+        self,
+        endpoint: EndpointReference | str,
+        *,
+        soap: str | SoapVersion = SOAP11,
+        addressing: AddressingVersion | str | None = None,
+        limits: XMLLimits | None = None,
+    ) -> None:
+        if isinstance(endpoint, str):
+            endpoint = EndpointReference(
+                endpoint, version=addressing_version(addressing or "2005/08")
+            )
+        elif addressing is not None:
+            endpoint = endpoint.with_version(addressing)
+        self.epr = endpoint
+        self.soap = soap_version(soap)
+        self.limits = limits or XMLLimits()
+        parsed = urllib.parse.urlsplit(endpoint.address)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"endpoint address {endpoint.address!r} is not an http(s) URL")
+
+    def prepare(
+        self, action: str, body: Element, headers: Iterable[Element] = ()
+    ) -> PreparedRequest:
+        message_id = new_message_id()
+        blocks = request_headers(self.epr, action, message_id=message_id)
+        blocks.extend(headers)
+        data = serialize(build_envelope(self.soap, body, blocks))
+        http_headers = {"Content-Type": f"{self.soap.content_type}; charset=utf-8"}
+        if self.soap is SOAP11:
+            http_headers["SOAPAction"] = f'"{action}"'
+        else:
+            http_headers["Content-Type"] += f'; action="{action}"'
+        return PreparedRequest(self.epr.address, data, http_headers, message_id)
+
+    def read_reply(self, status: int, content_type: str, data: bytes) -> Element:
+        """The response body element; raises the fault, or :class:`TransportError`."""
+        ctype = content_type.lower()
+        if "xml" not in ctype:
+            snippet = data[:200].decode("utf-8", "replace").strip().replace("\n", " ")
+            raise TransportError(
+                f"{self.epr.address} answered HTTP {status} with "
+                f"{content_type or 'no content type'}, not SOAP: {snippet}"
+            )
+        try:
+            msg = parse_envelope(data, self.limits)
+        except Fault as exc:
+            raise TransportError(f"{self.epr.address} sent an unreadable reply: {exc}") from None
+        if msg.fault is not None:
+            raise parse_fault(msg)
+        if status >= 300:
+            raise TransportError(f"{self.epr.address} answered HTTP {status} without a SOAP fault")
+        el = msg.body_element
+        if el is None:
+            raise TransportError(f"{self.epr.address} sent a reply with an empty Body")
+        return el
+
+
+class HttpTransport:
+    """Blocking HTTP(S) with persistent connections (one per thread and host)."""
+
+    def __init__(self, timeout: float = 60.0, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.timeout = timeout
+        self.ssl_context = ssl_context
+        self._local = threading.local()
+
+    def _connection(self, scheme: str, netloc: str) -> tuple[http.client.HTTPConnection, bool]:
+        conns: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault(
+            "conns", {}
+        )
+        conn = conns.get((scheme, netloc))
+        if conn is not None:
+            return conn, True
+        if scheme == "https":
+            conn = http.client.HTTPSConnection(
+                netloc, timeout=self.timeout, context=self.ssl_context
+            )
+        else:
+            conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
+        conns[(scheme, netloc)] = conn
+        return conn, False
+
+    def _drop(self, scheme: str, netloc: str) -> None:
+        conns = self._local.__dict__.get("conns", {})
+        conn = conns.pop((scheme, netloc), None)
+        if conn is not None:
+            conn.close()
+
+    def post(
+        self, url: str, body: bytes, headers: dict[str, str], max_size: int
+    ) -> tuple[int, str, bytes]:
+        parts = urllib.parse.urlsplit(url)
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        for attempt in (0, 1):
+            conn, reused = self._connection(parts.scheme, parts.netloc)
+            try:
+                conn.request("POST", path, body, headers)
+                resp = conn.getresponse()
+                length = resp.getheader("content-length")
+                if length is not None and length.isdigit() and int(length) > max_size:
+                    self._drop(parts.scheme, parts.netloc)
+                    raise TransportError(f"{url} sent a reply of {length} bytes, over {max_size}")
+                data = resp.read(max_size + 1)
+                if len(data) > max_size:
+                    self._drop(parts.scheme, parts.netloc)
+                    raise TransportError(f"{url} sent a reply larger than {max_size} bytes")
+                if resp.will_close:
+                    self._drop(parts.scheme, parts.netloc)
+                return resp.status, resp.getheader("content-type", ""), data
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+                self._drop(parts.scheme, parts.netloc)
+                if reused and attempt == 0:
+                    continue  # a kept-alive connection the server had closed: retry once
+                raise TransportError(f"connection to {url} failed: {exc}") from None
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop(parts.scheme, parts.netloc)
+                if isinstance(exc, socket.timeout | TimeoutError):
+                    raise TransportError(f"{url} did not answer within {self.timeout} s") from None
+                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                raise TransportError(f"cannot reach {url}: {reason}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        for conn in self._local.__dict__.get("conns", {}).values():
+            conn.close()
+        self._local.__dict__["conns"] = {}
+
+
+_default_transport = HttpTransport()
+
+
+class SoapClient(SoapMessenger):
+    """A blocking SOAP client for one endpoint."""
+
+    def __init__(
+        self,
+        endpoint: EndpointReference | str,
+        *,
+        soap: str | SoapVersion = SOAP11,
+        addressing: AddressingVersion | str | None = None,
+        transport: HttpTransport | None = None,
+        limits: XMLLimits | None = None,
+    ) -> None:
+        super().__init__(endpoint, soap=soap, addressing=addressing, limits=limits)
+        self.transport = transport or _default_transport
+
+    def call(self, action: str, body: Element, headers: Iterable[Element] = ()) -> Element:
+        """Send one request and return the response body element."""
+        req = self.prepare(action, body, headers)
+        start = time.perf_counter()
+        status, ctype, data = self.transport.post(
+            req.url, req.body, req.headers, self.limits.max_size
+        )
+        if log.isEnabledFor(logging.DEBUG):
+            event(
+                log,
+                "gridware.client.call",
+                logging.DEBUG,
+                guid=req.message_id,
+                url=req.url,
+                action=action,
+                status=status,
+                dur=f"{time.perf_counter() - start:.6f}",
+            )
+        return self.read_reply(status, ctype, data)
+
+
+class AsyncSoapClient(SoapMessenger):
+    """A Twisted SOAP client for one endpoint: ``await client.call(...)``."""
+
+    def __init__(
+        self,
+        endpoint: EndpointReference | str,
+        *,
+        soap: str | SoapVersion = SOAP11,
+        addressing: AddressingVersion | str | None = None,
+        limits: XMLLimits | None = None,
+        agent: Any = None,
+        timeout: float = 60.0,
+    ) -> None:
+        super().__init__(endpoint, soap=soap, addressing=addressing, limits=limits)
+        self.timeout = timeout
+        self._agent = agent
+
+    def agent(self) -> Any:
+        if self._agent is None:
+            from twisted.internet import reactor
+            from twisted.web.client import Agent, HTTPConnectionPool
+
+            pool = HTTPConnectionPool(reactor, persistent=True)
+            self._agent = Agent(reactor, pool=pool, connectTimeout=self.timeout)
+        return self._agent
+
+    async def call(self, action: str, body: Element, headers: Iterable[Element] = ()) -> Element:
+        """Send one request and return the response body element."""
+        from twisted.web.client import FileBodyProducer, readBody
+        from twisted.web.http_headers import Headers
+
+        req = self.prepare(action, body, headers)
+        hdrs = Headers({k.encode(): [v.encode()] for k, v in req.headers.items()})
+        try:
+            response = await self.agent().request(
+                b"POST", req.url.encode(), hdrs, FileBodyProducer(io.BytesIO(req.body))
+            )
+            data = await readBody(response)
+        except Exception as exc:
+            raise TransportError(f"cannot reach {req.url}: {exc}") from None
+        if len(data) > self.limits.max_size:
+            raise TransportError(f"{req.url} sent a reply larger than {self.limits.max_size} bytes")
+        ctype = (response.headers.getRawHeaders(b"content-type") or [b""])[0].decode("latin-1")
+        return self.read_reply(response.code, ctype, data)
+
+
+def element(tag: str, text: str | None = None, *children: Element, **attrib: str) -> Element:
+    """Build a request element: ``element("{ns}add", "5")``."""
+    el = etree.Element(tag, attrib)
+    el.text = text
+    el.extend(children)
+    return el

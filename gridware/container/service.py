@@ -1,0 +1,671 @@
+"""Services: operations dispatched by ``wsa:Action``, fronting a resource home.
+
+A service is a class.  Its operations are methods marked with
+:func:`operation`; their parameters and return value are mapped to and from
+the document/literal message by their type hints::
+
+    class CounterService(Service):
+        namespace = "http://example.org/counter"
+        resource_class = Counter
+        key = "{http://example.org/counter}CounterKey"
+
+        @operation
+        def createCounter(self) -> EndpointReference:
+            return self.epr(self.home.create())
+
+        @operation
+        def add(self, resource: Counter, value: int) -> int:
+            resource.value += value
+            return resource.value
+
+A parameter annotated with a :class:`Resource` subclass receives the resource
+addressed by the request's key header; one annotated with
+:class:`RequestContext` receives the request context.  Every WS-RF operation
+(properties, query, lifetime) is added by the container.
+
+Operations run on the reactor thread and must not block.  Use ``async def``
+(and ``await`` Twisted Deferreds or :func:`run_blocking`) or mark the
+operation ``@operation(blocking=True)`` to run it in the thread pool.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import types
+import typing
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from lxml import etree
+from twisted.internet import defer, threads
+
+from gridware.codegen.runtime import SimpleType, SimpleTypeError, simple_type
+from gridware.container import faults, ns
+from gridware.container.addressing import (
+    AddressingError,
+    AddressingHeaders,
+    EndpointReference,
+    reply_headers,
+)
+from gridware.container.dialects import WsrfDialect, wsrf_dialect
+from gridware.container.resource import InMemoryResourceHome, Resource, ResourceHome, SingletonHome
+from gridware.container.soap import (
+    SOAP11,
+    SoapMessage,
+    SoapVersion,
+    build_envelope,
+    fault_element,
+    parse_envelope,
+    serialize,
+)
+from gridware.container.wsrf import WsrfOperations
+from gridware.container.xml import Element, XMLLimits, qname
+
+log = logging.getLogger("gridware.container")
+
+_MUST_UNDERSTAND_VALUES = ("1", "true")
+_SOAP12_ULTIMATE_ROLES = (
+    None,
+    "http://www.w3.org/2003/05/soap-envelope/role/next",
+    "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver",
+)
+_SOAP11_ULTIMATE_ACTORS = (None, "http://schemas.xmlsoap.org/soap/actor/next")
+
+
+def run_blocking(func: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
+    """Run blocking code in the reactor's thread pool; ``await`` the result."""
+    return threads.deferToThread(func, *args, **kwargs)
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """What the container knows about the request being served."""
+
+    service: Service
+    operation: str
+    soap: SoapVersion
+    addressing: AddressingHeaders
+    message: SoapMessage
+    guid: str
+    peer: str = ""
+    resource_key: str | None = None
+
+
+# -- operations -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Param:
+    name: str
+    kind: str  # "simple", "element", "epr"
+    simple: SimpleType | None = None
+    many: bool = False
+    optional: bool = False
+
+
+@dataclass(slots=True)
+class OperationSpec:
+    """A service operation: its name, action and how its message maps to Python."""
+
+    name: str
+    method: str
+    action: str | None = None
+    blocking: bool = False
+    params: list[_Param] = field(default_factory=list)
+    context_param: str | None = None
+    resource_param: str | None = None
+    raw: bool = False  # the single parameter receives the whole body element
+    returns: _Param | None = None
+
+
+def operation(
+    func: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    action: str | None = None,
+    blocking: bool = False,
+) -> Any:
+    """Mark a method as a service operation.
+
+    ``name`` defaults to the method name and is the local name of the request
+    element (the response is ``<name>Response``); ``action`` defaults to
+    ``{namespace}/{port_type}/{name}Request``.  ``blocking=True`` runs the method
+    in the thread pool so it may block.
+    """
+
+    def mark(f: Callable[..., Any]) -> Callable[..., Any]:
+        f.__gridware_operation__ = {  # type: ignore[attr-defined]
+            "name": name or f.__name__,
+            "action": action,
+            "blocking": blocking,
+        }
+        return f
+
+    return mark(func) if func is not None else mark
+
+
+def _classify(annotation: Any, pname: str, where: str) -> _Param:
+    optional = False
+    many = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) != 1:
+            raise TypeError(f"{where}: parameter {pname!r} has an unsupported union type")
+        optional, annotation = True, args[0]
+        origin = typing.get_origin(annotation)
+    if origin is list:
+        (annotation,) = typing.get_args(annotation)
+        many = True
+    if annotation is EndpointReference:
+        return _Param(pname, "epr", many=many, optional=optional)
+    if annotation is etree._Element:
+        return _Param(pname, "element", many=many, optional=optional)
+    if isinstance(annotation, SimpleType):
+        return _Param(pname, "simple", annotation, many, optional)
+    try:
+        return _Param(pname, "simple", simple_type(annotation), many, optional)
+    except (SimpleTypeError, TypeError):
+        raise TypeError(
+            f"{where}: parameter {pname!r} has type {annotation!r}; use int, str, float, bool, "
+            "Decimal, datetime, bytes, EndpointReference, an lxml element or a list of these"
+        ) from None
+
+
+def _analyse(cls: type[Service], method: str, func: Callable[..., Any]) -> OperationSpec:
+    info = func.__gridware_operation__  # type: ignore[attr-defined]
+    where = f"{cls.__name__}.{method}"
+    hints = typing.get_type_hints(
+        func, globalns=vars(inspect.getmodule(func)), include_extras=False
+    )
+    spec = OperationSpec(info["name"], method, info["action"], info["blocking"])
+    sig = inspect.signature(func)
+    for pname, p in list(sig.parameters.items())[1:]:
+        ann = hints.get(pname, p.annotation)
+        if ann is inspect.Parameter.empty:
+            raise TypeError(f"{where}: parameter {pname!r} needs a type hint")
+        if ann is RequestContext:
+            spec.context_param = pname
+        elif isinstance(ann, type) and issubclass(ann, Resource):
+            spec.resource_param = pname
+        else:
+            param = _classify(ann, pname, where)
+            if p.default is not inspect.Parameter.empty:
+                param.optional = True
+            spec.params.append(param)
+    if len(spec.params) == 1 and spec.params[0].kind == "element" and not spec.params[0].many:
+        spec.raw = True
+    ret = hints.get("return", None)
+    if ret not in (None, type(None)):
+        spec.returns = _classify(ret, "return", where)
+    return spec
+
+
+class Service:
+    """Base class of a deployable service.
+
+    Class attributes configure the service:
+
+    ``namespace``       target namespace of the operation messages
+    ``port_type``       port type name used in default actions (default ``<Class>PortType``)
+    ``resource_class``  the :class:`Resource` type the service fronts (``None``: stateless)
+    ``key``             Clark QName of the reference property/parameter carrying the key
+    ``singleton``       one resource, addressed without a key
+    ``lifetime``        offer Destroy/SetTerminationTime (default: not for singletons)
+    ``wsdl``            WSDL file per dialect set name, e.g. ``{"wsrf-1.2": "counter.wsdl"}``;
+                        relative names are looked up in :mod:`gridware.wsdl`
+    """
+
+    namespace: ClassVar[str] = ns.GRIDWARE
+    port_type: ClassVar[str | None] = None
+    resource_class: ClassVar[type[Resource] | None] = None
+    key: ClassVar[str | None] = None
+    singleton: ClassVar[bool] = False
+    lifetime: ClassVar[bool | None] = None
+    wsdl: ClassVar[str | Mapping[str, str] | None] = None
+    operations: ClassVar[dict[str, OperationSpec]] = {}
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        ops: dict[str, OperationSpec] = {}
+        for base in reversed(cls.__mro__[1:]):
+            ops.update(getattr(base, "operations", {}))
+        for attr, value in list(vars(cls).items()):
+            if callable(value) and hasattr(value, "__gridware_operation__"):
+                spec = _analyse(cls, attr, value)
+                ops[spec.name] = spec
+        cls.operations = ops
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        dialect: str | WsrfDialect = "wsrf-1.2",
+        options: Mapping[str, Any] | None = None,
+        home: ResourceHome[Any] | None = None,
+    ) -> None:
+        self.name = name or type(self).__name__
+        self.dialect = wsrf_dialect(dialect)
+        self.options: dict[str, Any] = dict(options or {})
+        self.url = f"http://127.0.0.1:8080/wsrf/services/{self.name}"
+        self.limits = XMLLimits()
+        self.home: ResourceHome[Any] | None = None
+        self.wsrf: WsrfOperations | None = None
+        if self.resource_class is not None:
+            self.home = home or self.create_home()
+            lifetime = self.lifetime if self.lifetime is not None else not self.singleton
+            self.wsrf = WsrfOperations(self.home, self.dialect, lifetime)
+        elif home is not None:
+            raise TypeError(f"{type(self).__name__} has no resource_class, so it takes no home")
+        if self.resource_class is not None and not self.singleton and not self.key:
+            raise TypeError(f"{type(self).__name__} fronts resources, so it needs a key QName")
+        self._dispatch: dict[str, tuple[str, OperationSpec | None]] = {}
+        self._by_body: dict[str, tuple[str, OperationSpec | None]] = {}
+        self._response_actions: dict[str, str] = {}
+        self._build_dispatch()
+
+    # -- deployment hooks -----------------------------------------------------------------
+    def create_home(self) -> ResourceHome[Any]:
+        """The home for this service's resources (override for persistent homes)."""
+        assert self.resource_class is not None
+        if self.singleton:
+            return SingletonHome(self.resource_class)
+        return InMemoryResourceHome(self.resource_class)
+
+    def startup(self) -> None:
+        """Called once the container listens; ``self.url`` is final."""
+
+    def shutdown(self) -> None:
+        """Called when the container stops."""
+
+    @property
+    def port_type_name(self) -> str:
+        return self.port_type or f"{type(self).__name__}PortType"
+
+    def epr(self, resource: Resource | None = None) -> EndpointReference:
+        """The endpoint reference of this service, or of one of its resources."""
+        v = self.dialect.addressing
+        if resource is None or resource.key is None or not self.key:
+            return EndpointReference(self.url, version=v)
+        el = etree.Element(self.key, nsmap={"k": etree.QName(self.key).namespace})
+        el.text = resource.key
+        if v.reference_properties:
+            return EndpointReference(self.url, reference_properties=(el,), version=v)
+        return EndpointReference(self.url, reference_parameters=(el,), version=v)
+
+    # -- dispatch table ---------------------------------------------------------------------
+    def _build_dispatch(self) -> None:
+        for spec in self.operations.values():
+            action = spec.action or f"{self.namespace}/{self.port_type_name}/{spec.name}Request"
+            entry: tuple[str, OperationSpec | None] = (spec.name, spec)
+            self._dispatch[action] = entry
+            self._by_body[qname(self.namespace, spec.name)] = entry
+            self._response_actions[spec.name] = (
+                action[: -len("Request")] + "Response"
+                if (action.endswith("Request"))
+                else action + "Response"
+            )
+        if self.wsrf is not None:
+            for op in self.wsrf.handlers:
+                entry = (op, None)
+                self._dispatch[self.dialect.actions[op]] = entry
+                tag = (
+                    self.dialect.rl_tag(op)
+                    if op in ("Destroy", "SetTerminationTime")
+                    else self.dialect.rp_tag(op)
+                )
+                self._by_body[tag] = entry
+                self._response_actions[op] = self.dialect.response_actions[op]
+
+    def actions(self) -> dict[str, str]:
+        """Operation name -> request action, for every operation of this service."""
+        return {entry[0]: action for action, entry in self._dispatch.items()}
+
+    # -- request processing -----------------------------------------------------------------
+    def process(
+        self, data: bytes, *, soap_action: str | None = None, peer: str = ""
+    ) -> Outcome | defer.Deferred[Outcome]:
+        """Process one request message; returns the reply (or a Deferred of it)."""
+        guid = ""
+        version: SoapVersion = SOAP11
+        addressing = AddressingHeaders()
+        op_name: str | None = None
+        try:
+            message = parse_envelope(data, self.limits)
+            version = message.version
+            try:
+                addressing = AddressingHeaders.from_header(message.header)
+            except AddressingError as exc:
+                raise faults.SenderFault(str(exc), subcode="InvalidAddressingHeader") from None
+            guid = addressing.message_id or f"urn:uuid:{uuid.uuid4()}"
+            body_el = message.body_element
+            if body_el is None:
+                raise faults.SenderFault("the SOAP Body is empty: expected a request element")
+            op_name, spec = self._select(addressing, soap_action, body_el)
+            self._check_headers(message, addressing)
+            resource = None
+            key = None
+            needs_resource = spec is None or spec.resource_param is not None
+            if needs_resource:
+                key = self._resource_key(message)
+                assert self.home is not None
+                resource = self.home.find(key)
+            ctx = RequestContext(self, op_name, version, addressing, message, guid, peer, key)
+            if spec is None:
+                assert self.wsrf is not None and resource is not None
+                result: Any = self.wsrf.handlers[op_name](resource, body_el)
+                return self._reply(ctx, result)
+            args = self._arguments(spec, body_el, ctx, resource)
+            method = getattr(self, spec.method)
+            if spec.blocking:
+                d = threads.deferToThread(method, **args)
+                return self._later(d, ctx, spec, resource)
+            result = method(**args)
+            if inspect.isawaitable(result) or isinstance(result, defer.Deferred):
+                return self._later(_as_deferred(result), ctx, spec, resource)
+            return self._finish(ctx, spec, resource, result)
+        except faults.Fault as fault:
+            return self._fault(fault, version, addressing, op_name, guid)
+        except Exception:
+            return self._internal_error(version, addressing, op_name, guid)
+
+    def _later(
+        self,
+        d: defer.Deferred[Any],
+        ctx: RequestContext,
+        spec: OperationSpec,
+        resource: Resource | None,
+    ) -> defer.Deferred[Outcome]:
+        def done(result: Any) -> Outcome:
+            try:
+                return self._finish(ctx, spec, resource, result)
+            except faults.Fault as fault:
+                return self._fault(fault, ctx.soap, ctx.addressing, ctx.operation, ctx.guid)
+            except Exception:
+                return self._internal_error(ctx.soap, ctx.addressing, ctx.operation, ctx.guid)
+
+        def failed(failure: Any) -> Outcome:
+            exc = failure.value
+            if isinstance(exc, faults.Fault):
+                return self._fault(exc, ctx.soap, ctx.addressing, ctx.operation, ctx.guid)
+            try:
+                failure.raiseException()
+            except Exception:
+                return self._internal_error(ctx.soap, ctx.addressing, ctx.operation, ctx.guid)
+            raise AssertionError("unreachable")  # pragma: no cover
+
+        return d.addCallbacks(done, failed)
+
+    def _finish(
+        self, ctx: RequestContext, spec: OperationSpec, resource: Resource | None, result: Any
+    ) -> Outcome:
+        body = self._response_element(spec, result)
+        if (
+            resource is not None
+            and self.home is not None
+            and self.home.get(resource.key) is resource
+        ):
+            self.home.save(resource)
+        return self._reply(ctx, body)
+
+    def _select(
+        self, addressing: AddressingHeaders, soap_action: str | None, body_el: Element
+    ) -> tuple[str, OperationSpec | None]:
+        action = addressing.action
+        if action is None and soap_action:
+            action = soap_action.strip().strip('"') or None
+        if action is not None:
+            entry = self._dispatch.get(action)
+            if entry is not None:
+                return entry
+            if addressing.action is not None:
+                raise faults.ActionNotSupportedFault(action, self.name)
+        entry = self._by_body.get(body_el.tag) if isinstance(body_el.tag, str) else None
+        if entry is None:
+            if action is not None:
+                raise faults.ActionNotSupportedFault(action, self.name)
+            name = etree.QName(body_el).localname if isinstance(body_el.tag, str) else "?"
+            raise faults.SenderFault(
+                f"service {self.name} has no operation for <{name}> "
+                f"in namespace {etree.QName(body_el).namespace!r}"
+            )
+        return entry
+
+    def understood_headers(self) -> set[str]:
+        """Header QNames this service processes (for ``mustUnderstand``)."""
+        return {self.key} if self.key else set()
+
+    def _check_headers(self, message: SoapMessage, addressing: AddressingHeaders) -> None:
+        if message.header is None:
+            return
+        v = message.version
+        mu = v.tag("mustUnderstand")
+        role_attr = v.tag("actor") if v is SOAP11 else v.tag("role")
+        roles = _SOAP11_ULTIMATE_ACTORS if v is SOAP11 else _SOAP12_ULTIMATE_ROLES
+        understood = self.understood_headers()
+        for block in message.header:
+            if not isinstance(block.tag, str):
+                continue
+            if (block.get(mu) or "").strip() not in _MUST_UNDERSTAND_VALUES:
+                continue
+            if block.get(role_attr) not in roles:
+                continue
+            uri = etree.QName(block).namespace
+            if addressing.version is not None and uri == addressing.version.namespace:
+                continue
+            if block.tag not in understood:
+                raise faults.MustUnderstandFault(
+                    f"header {block.tag} is marked mustUnderstand but service {self.name} "
+                    "does not process it"
+                )
+
+    def _resource_key(self, message: SoapMessage) -> str | None:
+        if self.singleton:
+            return None
+        assert self.key is not None
+        if message.header is not None:
+            found = [b for b in message.header if b.tag == self.key]
+            if len(found) > 1:
+                raise faults.ResourceUnknownFault(
+                    f"the request carries {len(found)} {self.key} headers"
+                )
+            if found:
+                el = found[0]
+                if len(el):
+                    raise faults.ResourceUnknownFault(f"malformed resource key header {self.key}")
+                return (el.text or "").strip()
+        raise faults.ResourceUnknownFault(
+            f"the request has no resource key header {self.key}: address the resource "
+            "with the endpoint reference the service returned"
+        )
+
+    # -- message <-> Python ----------------------------------------------------------------
+    def _arguments(
+        self, spec: OperationSpec, body_el: Element, ctx: RequestContext, resource: Resource | None
+    ) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        if spec.context_param:
+            args[spec.context_param] = ctx
+        if spec.resource_param:
+            args[spec.resource_param] = resource
+        if spec.raw:
+            args[spec.params[0].name] = body_el
+            return args
+        children = [c for c in body_el if isinstance(c.tag, str)]
+        if len(spec.params) == 1 and not children and spec.params[0].kind == "simple":
+            p = spec.params[0]
+            text = body_el.text
+            if text is None or (
+                not text.strip() and p.simple is not None and p.simple.python_type is not str
+            ):
+                if not p.optional:
+                    raise faults.SenderFault(f"{spec.name}: a value is required")
+                return args
+            args[p.name] = _convert(p, body_el, spec.name)
+            if p.many:
+                args[p.name] = [args[p.name]]
+            return args
+        by_name: dict[str, list[Element]] = {}
+        known = {p.name for p in spec.params}
+        for child in children:
+            local = etree.QName(child).localname
+            if local not in known:
+                raise faults.SenderFault(f"{spec.name}: unexpected element <{local}>")
+            by_name.setdefault(local, []).append(child)
+        for p in spec.params:
+            els = by_name.get(p.name, [])
+            if not els:
+                if p.many:
+                    args[p.name] = []
+                elif not p.optional:
+                    raise faults.SenderFault(f"{spec.name}: missing element <{p.name}>")
+                continue
+            if len(els) > 1 and not p.many:
+                raise faults.SenderFault(f"{spec.name}: <{p.name}> may appear only once")
+            values = [_convert(p, e, spec.name) for e in els]
+            args[p.name] = values if p.many else values[0]
+        return args
+
+    def _response_element(self, spec: OperationSpec, result: Any) -> Element:
+        tag = qname(self.namespace, spec.name + "Response")
+        if isinstance(result, etree._Element):
+            if result.tag == tag:
+                return result
+            out = etree.Element(tag, nsmap={"tns": self.namespace})
+            out.append(result)
+            return out
+        out = etree.Element(tag, nsmap={"tns": self.namespace})
+        if result is None:
+            return out
+        if isinstance(result, EndpointReference):
+            out.append(result.to_element(version=self.dialect.addressing))
+        elif isinstance(result, Mapping):
+            for k, v in result.items():
+                for item in v if isinstance(v, list) else [v]:
+                    out.append(_value_element(qname(self.namespace, k), item, self))
+        elif spec.returns is not None and spec.returns.simple is not None:
+            try:
+                out.text = spec.returns.simple.format(result)
+            except SimpleTypeError as exc:
+                raise faults.ReceiverFault(
+                    f"{spec.name} produced an invalid result: {exc}"
+                ) from None
+        else:
+            out.text = _format_any(result)
+        return out
+
+    # -- replies ------------------------------------------------------------------------------
+    def _reply(self, ctx: RequestContext, body: Element) -> Outcome:
+        headers: list[Element] = []
+        action = self._response_actions.get(ctx.operation, "")
+        rh = reply_headers(ctx.addressing, action)
+        if rh is not None:
+            headers = rh[1]
+        env = build_envelope(ctx.soap, body, headers)
+        return Outcome(200, ctx.soap, serialize(env), ctx.operation, ctx.guid)
+
+    def _fault(
+        self,
+        fault: faults.Fault,
+        version: SoapVersion,
+        addressing: AddressingHeaders,
+        op_name: str | None,
+        guid: str,
+    ) -> Outcome:
+        if fault.originator is None and not isinstance(fault, faults.VersionMismatchFault):
+            fault.originator = EndpointReference(self.url, version=self.dialect.addressing)
+        detail = None
+        if fault.code in (faults.SENDER, faults.RECEIVER):
+            detail = fault.to_detail(self.dialect, op_name)
+        sub_ns = addressing.version.namespace if addressing.version else None
+        headers: list[Element] = []
+        if addressing.version is not None:
+            fault_action = addressing.version.fault_action
+            rh = reply_headers(addressing, fault_action, fault=True)
+            if rh is not None:
+                headers = rh[1]
+        env = build_envelope(version, fault_element(version, fault, detail, sub_ns), headers)
+        status = getattr(fault, "http_status", None) or (
+            400 if version is not SOAP11 and fault.code == faults.SENDER else 500
+        )
+        return Outcome(status, version, serialize(env), op_name or "", guid, fault)
+
+    def _internal_error(
+        self, version: SoapVersion, addressing: AddressingHeaders, op_name: str | None, guid: str
+    ) -> Outcome:
+        log.exception("internal error in %s.%s guid=%s", self.name, op_name, guid)
+        fault = faults.InternalError(
+            f"internal error in service {self.name}; the container log has the details "
+            f"under guid {guid or 'unknown'}"
+        )
+        return self._fault(fault, version, addressing, op_name, guid)
+
+
+@dataclass(slots=True)
+class Outcome:
+    """The reply to one request."""
+
+    status: int
+    soap: SoapVersion
+    body: bytes
+    operation: str
+    guid: str
+    fault: faults.Fault | None = None
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.soap.content_type}; charset=utf-8"
+
+
+def _as_deferred(result: Any) -> defer.Deferred[Any]:
+    if isinstance(result, defer.Deferred):
+        return result
+    if inspect.iscoroutine(result):
+        return defer.Deferred.fromCoroutine(result)
+
+    async def wrap(a: Awaitable[Any]) -> Any:
+        return await a
+
+    return defer.Deferred.fromCoroutine(wrap(result))
+
+
+def _convert(p: _Param, el: Element, op: str) -> Any:
+    if p.kind == "element":
+        return el
+    if p.kind == "epr":
+        try:
+            return EndpointReference.from_element(el)
+        except AddressingError as exc:
+            raise faults.SenderFault(f"{op}: <{p.name}>: {exc}") from None
+    assert p.simple is not None
+    if len(el):
+        raise faults.SenderFault(
+            f"{op}: <{p.name}> must hold a {p.simple.name} value, not elements"
+        )
+    try:
+        return p.simple.parse(el.text or "")
+    except SimpleTypeError as exc:
+        raise faults.SenderFault(f"{op}: <{etree.QName(el).localname}>: {exc}") from None
+
+
+def _format_any(value: Any) -> str:
+    if isinstance(value, bool | int | float | Decimal | str | bytes) or hasattr(value, "isoformat"):
+        try:
+            return simple_type(type(value)).format(value)
+        except SimpleTypeError:
+            pass
+    raise faults.ReceiverFault(f"cannot write a {type(value).__name__} result as XML")
+
+
+def _value_element(tag: str, value: Any, service: Service) -> Element:
+    if isinstance(value, etree._Element):
+        return value
+    if isinstance(value, EndpointReference):
+        return value.to_element(tag, service.dialect.addressing)
+    el = etree.Element(tag)
+    el.text = _format_any(value)
+    return el
