@@ -400,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         _fail(f"{type(exc).__name__}: {exc.description}")
-    except (TransportError, AddressingError, OSError) as exc:
+    except (TransportError, AddressingError, OSError, ValueError) as exc:
         if args.debug:
             raise
         _fail(str(exc))

@@ -191,14 +191,14 @@ class _Base:
         self.messages = _Messages(self.dialect)
 
     def _resolve_from(self, doc: Element, name: str) -> str:
+        """The QName of a property given by local name, looked up in the RP document."""
         if name.startswith("{"):
             return name
         matches = sorted({c.tag for c in _children(doc) if etree.QName(c).localname == name})
         if not matches:
-            have = ", ".join(sorted({etree.QName(c).localname for c in _children(doc)}))
-            raise InvalidResourcePropertyQNameFault(
-                f"the resource has no property named {name!r} (it has: {have or 'none'})"
-            )
+            # A property with no value is absent from the document; by convention its
+            # namespace is the document's.  The service faults if that guess is wrong.
+            return qname(etree.QName(doc).namespace, name)
         if len(matches) > 1:
             raise InvalidResourcePropertyQNameFault(
                 f"{name!r} is ambiguous: {', '.join(matches)}; give the full {{namespace}}name"

@@ -27,7 +27,12 @@ from gridware.container.xml import Element, XMLError, XMLLimits, parse_xml, qnam
 
 
 class AddressingError(ValueError):
-    """An endpoint reference or addressing header is malformed."""
+    """An endpoint reference or addressing header is malformed.
+
+    ``version`` is the WS-Addressing version of the offending header, when known.
+    """
+
+    version: AddressingVersion | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +91,12 @@ def version_of_namespace(uri: str | None) -> AddressingVersion | None:
 
 
 def _copy_all(elements: Iterable[Element]) -> tuple[Element, ...]:
-    return tuple(copy.deepcopy(e) for e in elements)
+    out = []
+    for e in elements:
+        c = copy.deepcopy(e)
+        c.tail = None  # whitespace that followed the element in its document
+        out.append(c)
+    return tuple(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -256,7 +266,7 @@ class EndpointReference:
 
     # -- value semantics --------------------------------------------------------------
     def _canonical(self) -> bytes:
-        return etree.tostring(self.to_element(), method="c14n")
+        return etree.tostring(self.to_element(), method="c14n", exclusive=True)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, EndpointReference):
@@ -329,13 +339,14 @@ class AddressingHeaders:
             if out.version is None:
                 out.version = v
             elif v is not out.version:
-                raise AddressingError(
-                    f"message mixes WS-Addressing versions {out.version.name} and {v.name}"
+                raise _header_error(
+                    f"message mixes WS-Addressing versions {out.version.name} and {v.name}",
+                    out.version,
                 )
             text = (block.text or "").strip()
             if local == "Action":
                 if not text:
-                    raise AddressingError("empty wsa:Action header")
+                    raise _header_error("empty wsa:Action header", v)
                 out.action = text
             elif local == "To":
                 out.to = text
@@ -344,7 +355,10 @@ class AddressingHeaders:
             elif local == "RelatesTo":
                 out.relates_to.append((text, block.get("RelationshipType")))
             elif local in ("ReplyTo", "From", "FaultTo"):
-                epr = EndpointReference.from_element(block)
+                try:
+                    epr = EndpointReference.from_element(block)
+                except AddressingError as exc:
+                    raise _header_error(f"wsa:{local}: {exc}", v) from None
                 if local == "ReplyTo":
                     out.reply_to = epr
                 elif local == "From":
@@ -373,6 +387,12 @@ class AddressingHeaders:
         ):
             if epr is not None:
                 header.append(epr.to_element(version.tag(local), version))
+
+
+def _header_error(message: str, version: AddressingVersion) -> AddressingError:
+    err = AddressingError(message)
+    err.version = version
+    return err
 
 
 def new_message_id() -> str:

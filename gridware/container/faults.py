@@ -154,7 +154,7 @@ class Fault(Exception):
                     f.cause = Fault.from_detail(inner[0])
                 else:
                     f.cause = Fault.from_detail(child)
-        f.description = "; ".join(d for d in descriptions if d) or f.default_description()
+        f.description = "; ".join(d for d in descriptions if d)
         f.args = (f.description,)
         return f
 

@@ -15,6 +15,7 @@ import logging
 import re
 import socket
 import time
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,12 +63,33 @@ class _Site(server.Site):
     def __init__(self, root: resource.Resource, max_size: int, **kw: Any) -> None:
         super().__init__(root, **kw)
         self.max_size = max_size
+        self.connections: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def buildProtocol(self, addr: Any) -> Any:
+        p = super().buildProtocol(addr)
+        if p is not None:
+            self.connections.add(p)
+        return p
+
+    @staticmethod
+    def _channel(p: Any) -> Any:
+        # Twisted wraps the HTTP/1.1 channel to negotiate HTTP/2; look through it.
+        return getattr(p, "_channel", p)
+
+    def busy(self) -> list[Any]:
+        """Open connections with a request in progress."""
+        return [p for p in self.connections if getattr(self._channel(p), "requests", None)]
+
+    def close_all(self) -> None:
+        for p in list(self.connections):
+            transport = getattr(self._channel(p), "transport", None)
+            if transport is not None:
+                transport.loseConnection()
 
     def getContentFile(self, length: int | None) -> io.BytesIO:
         content = _BoundedContent(self.max_size)
         if length is not None and length > self.max_size:
             content.overflow = True
-            content.received = length
         return content
 
     def log(self, request: Any) -> None:
@@ -239,6 +261,8 @@ class Container:
         self.endpoints: dict[str, ServiceEndpoint] = {}
         self.documents = DocumentServer()
         self.listening: IListeningPort | None = None
+        self._site: _Site | None = None
+        self.shutdown_grace = 10.0
         self._sweeper: task.LoopingCall | None = None
         self.started_at: float | None = None
 
@@ -305,7 +329,7 @@ class Container:
                 return f"http://{host}"
         return self.base_url
 
-    def site(self) -> server.Site:
+    def site(self) -> _Site:
         site = _Site(self.root, self.limits.max_size, timeout=self.idle_timeout)
         site.displayTracebacks = False
         return site
@@ -315,7 +339,8 @@ class Container:
         if self.listening is not None:
             raise RuntimeError("the container is already listening")
         tcp: IReactorTCP = self.reactor
-        self.listening = tcp.listenTCP(self.port, self.site(), interface=self.host)
+        self._site = self.site()
+        self.listening = tcp.listenTCP(self.port, self._site, interface=self.host)
         self.port = self.listening.getHost().port
         self.started_at = time.time()
         event(log, "gridware.container.start", url=self.base_url, version=__version__)
@@ -356,14 +381,26 @@ class Container:
         return total
 
     def stop(self) -> defer.Deferred[None]:
-        """Stop listening, stop the sweeper and shut the services down."""
+        """Stop listening, let requests in progress finish (up to ``shutdown_grace``
+        seconds), close the connections and shut the services down."""
         if self._sweeper is not None and self._sweeper.running:
             self._sweeper.stop()
         self._sweeper = None
         port, self.listening = self.listening, None
+        site, self._site = self._site, None
         d: defer.Deferred[None] = (
             defer.maybeDeferred(port.stopListening) if port else defer.succeed(None)
         )
+
+        async def drain(_: Any) -> None:
+            if site is None:
+                return
+            deadline = time.monotonic() + self.shutdown_grace
+            while site.busy() and time.monotonic() < deadline:
+                await task.deferLater(self.reactor, 0.05, lambda: None)
+            site.close_all()
+
+        d.addCallback(lambda r: defer.Deferred.fromCoroutine(drain(r)))
 
         def done(_: Any) -> None:
             for service in self.services.values():

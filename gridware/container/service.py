@@ -30,12 +30,13 @@ operation ``@operation(blocking=True)`` to run it in the thread pool.
 
 from __future__ import annotations
 
+import collections.abc
 import inspect
 import logging
 import types
 import typing
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -200,6 +201,13 @@ def _analyse(cls: type[Service], method: str, func: Callable[..., Any]) -> Opera
     if len(spec.params) == 1 and spec.params[0].kind == "element" and not spec.params[0].many:
         spec.raw = True
     ret = hints.get("return", None)
+    while typing.get_origin(ret) in (
+        defer.Deferred,
+        Awaitable,
+        Coroutine,
+        collections.abc.Awaitable,
+    ):
+        ret = typing.get_args(ret)[-1]
     if ret not in (None, type(None)):
         spec.returns = _classify(ret, "return", where)
     return spec
@@ -340,6 +348,7 @@ class Service:
             try:
                 addressing = AddressingHeaders.from_header(message.header)
             except AddressingError as exc:
+                addressing = AddressingHeaders(version=exc.version)
                 raise faults.SenderFault(str(exc), subcode="InvalidAddressingHeader") from None
             guid = addressing.message_id or f"urn:uuid:{uuid.uuid4()}"
             body_el = message.body_element
@@ -496,7 +505,12 @@ class Service:
             args[spec.params[0].name] = body_el
             return args
         children = [c for c in body_el if isinstance(c.tag, str)]
-        if len(spec.params) == 1 and not children and spec.params[0].kind == "simple":
+        if (
+            len(spec.params) == 1
+            and not children
+            and spec.params[0].kind == "simple"
+            and not spec.params[0].many
+        ):
             p = spec.params[0]
             text = body_el.text
             if text is None or (
@@ -506,8 +520,6 @@ class Service:
                     raise faults.SenderFault(f"{spec.name}: a value is required")
                 return args
             args[p.name] = _convert(p, body_el, spec.name)
-            if p.many:
-                args[p.name] = [args[p.name]]
             return args
         by_name: dict[str, list[Element]] = {}
         known = {p.name for p in spec.params}

@@ -197,9 +197,9 @@ def parse_fault(msg: SoapMessage) -> Fault:
     fault.soap_code = code
     fault.subcode = subcode
     fault.reason = reason
-    if reason and (detail is None or not fault.description):
-        fault.description = reason
-        fault.args = (reason,)
+    if not fault.description:
+        fault.description = reason or fault.default_description()
+        fault.args = (fault.description,)
     return fault
 
 

@@ -118,7 +118,8 @@ class DocumentServer:
         target: tuple[DocumentRoot, str] | None = None
         if location:
             target = self._resolve(location, root, rel)
-        elif el.tag == qname(ns.XSD, "import"):
+        if target is None and el.tag in (qname(ns.XSD, "import"), _WSDL_IMPORT):
+            # no location, or a copy's local name that is not shipped: use the namespace
             known = shipped.NAMESPACE_LOCATIONS.get(el.get("namespace") or "")
             if known:
                 target = (self.shipped, known)

@@ -20,6 +20,9 @@ DEFAULT_MAX_SIZE = 16 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 256
 
 
+_NO_DTD = "DOCTYPE declarations and entities are not allowed in SOAP messages"
+
+
 class XMLError(ValueError):
     """The input is not acceptable XML; the message says why."""
 
@@ -99,11 +102,11 @@ def parse_xml(data: bytes, limits: XMLLimits | None = None) -> Element:
                 f"document nested deeper than {LIBXML2_MAX_DEPTH} levels"
             ) from None
         if "amplification" in msg or "entity" in msg.lower():
-            raise UnsafeXMLError("entity declarations and references are not allowed") from None
+            raise UnsafeXMLError(_NO_DTD) from None
         raise XMLError(f"not well-formed XML: {msg}") from None
     docinfo: Any = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise UnsafeXMLError("DOCTYPE declarations are not allowed in SOAP messages")
+        raise UnsafeXMLError(_NO_DTD)
     if limits.max_depth < LIBXML2_MAX_DEPTH and _depth_exceeds(root, limits.max_depth):
         raise XMLTooLargeError(f"document nested deeper than {limits.max_depth} levels")
     return root

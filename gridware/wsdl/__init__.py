@@ -66,8 +66,16 @@ WELL_KNOWN_LOCATIONS: dict[str, str] = {
     "http://www.w3.org/2001/04/xmlenc#": "schemas/wss/xenc-schema.xsd",
 }
 
-#: Namespaces whose schema is shipped: used for ``xsd:import`` without a location.
+#: Namespaces whose schema or WSDL is shipped: for imports without a usable location.
 NAMESPACE_LOCATIONS: dict[str, str] = {
+    "http://docs.oasis-open.org/wsrf/bfw-2": "schemas/wsrf-1.2/bfw-2.wsdl",
+    "http://docs.oasis-open.org/wsrf/rw-2": "schemas/wsrf-1.2/rw-2.wsdl",
+    "http://docs.oasis-open.org/wsrf/rpw-2": "schemas/wsrf-1.2/rpw-2.wsdl",
+    "http://docs.oasis-open.org/wsrf/rlw-2": "schemas/wsrf-1.2/rlw-2.wsdl",
+    "http://docs.oasis-open.org/wsrf/sgw-2": "schemas/wsrf-1.2/sgw-2.wsdl",
+    "http://docs.oasis-open.org/wsn/bw-2": "schemas/wsn-1.3/bw-2.wsdl",
+    "http://docs.oasis-open.org/wsn/brw-2": "schemas/wsn-1.3/brw-2.wsdl",
+    "http://docs.oasis-open.org/wsn/br-2": "schemas/wsn-1.3/br-2.xsd",
     "http://www.w3.org/2005/08/addressing": "schemas/wsa/ws-addr.xsd",
     "http://schemas.xmlsoap.org/ws/2004/08/addressing": "schemas/wsa/addressing-2004-08.xsd",
     "http://schemas.xmlsoap.org/ws/2004/03/addressing": (

@@ -174,7 +174,7 @@ def format_datetime(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     v = value.astimezone(UTC)
-    base = v.strftime("%Y-%m-%dT%H:%M:%S")
+    base = f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     if v.microsecond:
         base += f".{v.microsecond:06d}".rstrip("0")
     return base + "Z"

@@ -1,0 +1,102 @@
+"""Shared fixtures: containers on 127.0.0.1, started and stopped by the tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNTER_NS = "http://gridware.org/samples/counter"
+
+
+class RunningContainer:
+    """A ``gridware container`` process; a thread collects what it logs."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.base_url = ""
+        self.log_lines: list[str] = []
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            with self._cond:
+                self.log_lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def url(self, service: str) -> str:
+        return f"{self.base_url}/wsrf/services/{service}"
+
+    def wait_for(self, pattern: str, timeout: float = 10.0, start: int = 0) -> re.Match[str] | None:
+        """Wait until a log line (from index ``start``) matches ``pattern``."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.log_lines[start:]:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
+                    return None
+                self._cond.wait(min(remaining, 0.2))
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(5)
+        return self.proc.returncode
+
+
+def start_container(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> RunningContainer:
+    """Start ``gridware container ARGS --port 0`` and wait for its start event."""
+    cmd = [sys.executable, "-m", "gridware", "container", "--port", "0", *args]
+    full_env = dict(os.environ)
+    full_env["PYTHONUNBUFFERED"] = "1"
+    if env:
+        full_env.update(env)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+    )
+    running = RunningContainer(proc)
+    m = running.wait_for(r"event=gridware\.container\.start .*url=(\S+)", 30)
+    if m is None:
+        running.stop(signal.SIGKILL)
+        raise RuntimeError("container did not start:\n" + "\n".join(running.log_lines))
+    running.base_url = m.group(1)
+    return running
+
+
+@pytest.fixture(scope="session")
+def demo() -> Iterator[RunningContainer]:
+    """A ``gridware container --demo`` process shared by the session."""
+    c = start_container("--demo")
+    yield c
+    c.stop()
