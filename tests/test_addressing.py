@@ -98,8 +98,9 @@ def test_read_missing_file(tmp_path):
 @pytest.mark.parametrize("version", [WSA_2004_03, WSA_2004_08, WSA_2005_08])
 def test_request_and_reply_headers(version):
     epr = EndpointReference("http://h/x", reference_parameters=(_key(),), version=version)
-    header = etree.Element("Header")
-    header.extend(request_headers(epr, "urn:action", message_id="urn:uuid:1"))
+    header = etree.fromstring(
+        b"<Header>" + request_headers(epr, "urn:action", message_id="urn:uuid:1") + b"</Header>"
+    )
     parsed = AddressingHeaders.from_header(header)
     assert parsed.version is version
     assert (parsed.action, parsed.to, parsed.message_id) == (
@@ -109,15 +110,27 @@ def test_request_and_reply_headers(version):
     )
     assert parsed.reply_to is not None and parsed.reply_to.address == version.anonymous
     assert header.find(KEY).text == "42"
-    v, blocks = reply_headers(parsed, "urn:reply")
-    assert v is version
-    reply = etree.Element("Header")
-    reply.extend(blocks)
+    reply = etree.fromstring(b"<Header>" + reply_headers(parsed, "urn:reply") + b"</Header>")
     back = AddressingHeaders.from_header(reply)
+    assert back.version is version
     assert back.action == "urn:reply"
     assert back.relates_to == [("urn:uuid:1", None)]
     assert back.to is None  # anonymous: the back channel
 
 
 def test_no_addressing_means_no_reply_headers():
-    assert reply_headers(AddressingHeaders.from_header(None), "urn:x") is None
+    assert reply_headers(AddressingHeaders.from_header(None), "urn:x") == b""
+
+
+def test_reply_echoes_reply_to_reference_parameters_and_escapes():
+    ref = etree.Element("{urn:client}Session")
+    ref.text = "s<1>"
+    reply_to = EndpointReference("http://client/cb?a=1&b=2", reference_parameters=(ref,))
+    request = AddressingHeaders(version=WSA_2005_08, message_id="urn:<odd>&id", reply_to=reply_to)
+    reply = etree.fromstring(b"<H>" + reply_headers(request, "urn:r") + b"</H>")
+    back = AddressingHeaders.from_header(reply)
+    assert back.to == "http://client/cb?a=1&b=2"
+    assert back.relates_to == [("urn:<odd>&id", None)]
+    session = reply.find("{urn:client}Session")
+    assert session.text == "s<1>"
+    assert session.get(WSA_2005_08.tag("IsReferenceParameter")) == "true"

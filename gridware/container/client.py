@@ -12,10 +12,8 @@ Twisted program (such as a service calling another service).
 
 from __future__ import annotations
 
-import http.client
 import io
 import logging
-import socket
 import ssl
 import threading
 import time
@@ -26,22 +24,24 @@ from typing import Any
 
 from lxml import etree
 
+from gridware.container import http11
 from gridware.container.addressing import (
+    AddressingHeaders,
     AddressingVersion,
     EndpointReference,
     addressing_version,
+    endpoint_headers,
+    header_bytes,
     new_message_id,
-    request_headers,
 )
 from gridware.container.faults import Fault
 from gridware.container.log import event
 from gridware.container.soap import (
     SOAP11,
     SoapVersion,
-    build_envelope,
+    envelope_bytes,
     parse_envelope,
     parse_fault,
-    serialize,
     soap_version,
 )
 from gridware.container.xml import Element, XMLLimits
@@ -84,14 +84,21 @@ class SoapMessenger:
         parsed = urllib.parse.urlsplit(endpoint.address)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise ValueError(f"endpoint address {endpoint.address!r} is not an http(s) URL")
+        # To, ReplyTo and the reference parameters are the same for every call
+        self._endpoint_headers = endpoint_headers(endpoint)
 
     def prepare(
         self, action: str, body: Element, headers: Iterable[Element] = ()
     ) -> PreparedRequest:
+        """The HTTP request for one call: envelope bytes and HTTP headers."""
         message_id = new_message_id()
-        blocks = request_headers(self.epr, action, message_id=message_id)
-        blocks.extend(headers)
-        data = serialize(build_envelope(self.soap, body, blocks))
+        head = header_bytes(
+            AddressingHeaders(action=action, message_id=message_id), self.epr.version
+        )
+        head += self._endpoint_headers
+        for h in headers:
+            head += etree.tostring(h)
+        data = envelope_bytes(self.soap, head, etree.tostring(body))
         http_headers = {"Content-Type": f"{self.soap.content_type}; charset=utf-8"}
         if self.soap is SOAP11:
             http_headers["SOAPAction"] = f'"{action}"'
@@ -130,68 +137,66 @@ class HttpTransport:
         self.ssl_context = ssl_context
         self._local = threading.local()
 
-    def _connection(self, scheme: str, netloc: str) -> tuple[http.client.HTTPConnection, bool]:
-        conns: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault(
-            "conns", {}
+    def _connections(self) -> dict[tuple[str, str, int], http11.Connection]:
+        conns: dict[tuple[str, str, int], http11.Connection] | None = getattr(
+            self._local, "conns", None
         )
-        conn = conns.get((scheme, netloc))
-        if conn is not None:
-            return conn, True
-        if scheme == "https":
-            conn = http.client.HTTPSConnection(
-                netloc, timeout=self.timeout, context=self.ssl_context
-            )
-        else:
-            conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
-        conns[(scheme, netloc)] = conn
-        return conn, False
+        if conns is None:
+            conns = self._local.conns = {}
+        return conns
 
-    def _drop(self, scheme: str, netloc: str) -> None:
-        conns = self._local.__dict__.get("conns", {})
-        conn = conns.pop((scheme, netloc), None)
-        if conn is not None:
-            conn.close()
+    def _connection(self, scheme: str, host: str, port: int) -> http11.Connection:
+        conns = self._connections()
+        conn = conns.get((scheme, host, port))
+        if conn is None:
+            if scheme == "https":
+                context = self.ssl_context or ssl.create_default_context()
+            else:
+                context = None
+            conn = http11.Connection(host, port, timeout=self.timeout, ssl_context=context)
+            conns[(scheme, host, port)] = conn
+        return conn
 
     def post(
         self, url: str, body: bytes, headers: dict[str, str], max_size: int
     ) -> tuple[int, str, bytes]:
+        """POST ``body``; returns (status, content type, reply body)."""
         parts = urllib.parse.urlsplit(url)
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TransportError(f"{url!r} is not an http(s) URL")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise TransportError(f"{url!r} has an invalid port") from None
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn = self._connection(parts.scheme, parts.hostname, port)
         for attempt in (0, 1):
-            conn, reused = self._connection(parts.scheme, parts.netloc)
+            reused = conn.sock is not None and conn.requests > 0
             try:
-                conn.request("POST", path, body, headers)
-                resp = conn.getresponse()
-                length = resp.getheader("content-length")
-                if length is not None and length.isdigit() and int(length) > max_size:
-                    self._drop(parts.scheme, parts.netloc)
-                    raise TransportError(f"{url} sent a reply of {length} bytes, over {max_size}")
-                data = resp.read(max_size + 1)
-                if len(data) > max_size:
-                    self._drop(parts.scheme, parts.netloc)
-                    raise TransportError(f"{url} sent a reply larger than {max_size} bytes")
-                if resp.will_close:
-                    self._drop(parts.scheme, parts.netloc)
-                return resp.status, resp.getheader("content-type", ""), data
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-                self._drop(parts.scheme, parts.netloc)
+                resp = conn.post(target, headers, body, max_size)
+                return resp.status, resp.headers.get("content-type", ""), resp.body
+            except (http11.ConnectionClosed, BrokenPipeError, ConnectionResetError) as exc:
+                conn.close()
                 if reused and attempt == 0:
                     continue  # a kept-alive connection the server had closed: retry once
                 raise TransportError(f"connection to {url} failed: {exc}") from None
-            except (OSError, http.client.HTTPException) as exc:
-                self._drop(parts.scheme, parts.netloc)
-                if isinstance(exc, socket.timeout | TimeoutError):
-                    raise TransportError(f"{url} did not answer within {self.timeout} s") from None
-                reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            except TimeoutError:
+                conn.close()
+                raise TransportError(f"{url} did not answer within {self.timeout} s") from None
+            except ssl.SSLError as exc:
+                conn.close()
+                raise TransportError(f"TLS with {url} failed: {exc.reason or exc}") from None
+            except OSError as exc:
+                conn.close()
+                reason = exc.strerror or str(exc) or type(exc).__name__
                 raise TransportError(f"cannot reach {url}: {reason}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
-        for conn in self._local.__dict__.get("conns", {}).values():
+        """Close this thread's connections."""
+        for conn in self._connections().values():
             conn.close()
-        self._local.__dict__["conns"] = {}
+        self._connections().clear()
 
 
 _default_transport = HttpTransport()

@@ -19,15 +19,16 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
+from lxml import etree
 from twisted.internet import defer, task
 from twisted.internet.interfaces import IListeningPort, IReactorTCP, IReactorTime
-from twisted.web import http, resource, server
+from twisted.web import resource, server
 
 from gridware import __version__
 from gridware.container import faults
 from gridware.container.log import event
 from gridware.container.service import Outcome, Service
-from gridware.container.soap import SOAP11, SOAP12, build_envelope, fault_element, serialize
+from gridware.container.soap import SOAP11, SOAP12, envelope_bytes, fault_element
 from gridware.container.wsdlserve import DocumentRoot, DocumentServer
 from gridware.container.xml import DEFAULT_MAX_SIZE, XMLLimits
 
@@ -98,9 +99,9 @@ class _Site(server.Site):
 
 def _outcome_fault(fault: faults.Fault, soap12: bool) -> Outcome:
     version = SOAP12 if soap12 else SOAP11
-    env = build_envelope(version, fault_element(version, fault, fault.to_detail(None)))
+    body = etree.tostring(fault_element(version, fault, fault.to_detail(None)))
     status = getattr(fault, "http_status", None) or 500
-    return Outcome(status, version, serialize(env), "", "", fault)
+    return Outcome(status, version, envelope_bytes(version, b"", body), "", "", fault)
 
 
 class ServiceEndpoint(resource.Resource):
@@ -330,7 +331,13 @@ class Container:
         return self.base_url
 
     def site(self) -> _Site:
-        site = _Site(self.root, self.limits.max_size, timeout=self.idle_timeout)
+        # SOAP bodies are never HTML form data: skip Twisted's costly form parsing.
+        site = _Site(
+            self.root,
+            self.limits.max_size,
+            timeout=self.idle_timeout,
+            parsePOSTFormSubmission=False,
+        )
         site.displayTracebacks = False
         return site
 
@@ -423,4 +430,4 @@ def _wsdl_for(service: Service) -> str | None:
     return w.get(service.dialect.name)
 
 
-__all__ = ["SERVICES_PATH", "Container", "ServiceEndpoint", "http"]
+__all__ = ["SERVICES_PATH", "Container", "ServiceEndpoint"]

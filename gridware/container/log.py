@@ -9,6 +9,7 @@ can be followed across client, container and backend.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from typing import IO, Any
@@ -16,18 +17,27 @@ from typing import IO, Any
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
+_NEEDS_QUOTES = re.compile(r'[\s"=\\]')
+
+
 def _quote(value: Any) -> str:
-    s = str(value)
-    if s == "" or any(c in s for c in ' "=\n\t'):
-        s = '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-    return s
+    s = value if isinstance(value, str) else str(value)
+    if s and not _NEEDS_QUOTES.search(s):
+        return s
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+_second: tuple[int, str] = (0, "")
 
 
 def format_ts(t: float) -> str:
+    """``2026-01-31T12:00:00.123456Z`` (the seconds part is cached)."""
+    global _second
     whole = int(t)
-    return (
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{int((t - whole) * 1e6):06d}Z"
-    )
+    cached = _second
+    if cached[0] != whole:
+        cached = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{cached[1]}.{int((t - whole) * 1e6):06d}Z"
 
 
 class NetLoggerFormatter(logging.Formatter):
@@ -38,6 +48,11 @@ class NetLoggerFormatter(logging.Formatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, "netlogger", False):  # written by event(): already a line
+            line: str = record.msg
+            if record.exc_info:
+                line += f" error={_quote(self.formatException(record.exc_info))}"
+            return line
         fields = [
             f"ts={format_ts(record.created)}",
             f"event={_quote(getattr(record, 'event', record.name))}",
@@ -58,10 +73,29 @@ class NetLoggerFormatter(logging.Formatter):
         return " ".join(fields)
 
 
-def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields: Any) -> None:
-    """Log one structured event."""
-    if logger.isEnabledFor(level):
-        logger.log(level, "", extra={"event": name, **fields})
+_PREFORMATTED = {"netlogger": True}
+
+
+def event(
+    logger: logging.Logger,
+    name: str,
+    level: int = logging.INFO,
+    guid: str | None = None,
+    **fields: Any,
+) -> None:
+    """Log one structured event: ``ts= event= level= guid=`` and then ``fields``."""
+    if not logger.isEnabledFor(level):
+        return
+    parts = [
+        f"ts={format_ts(time.time())}",
+        f"event={_quote(name)}",
+        f"level={logging.getLevelName(level)}",
+    ]
+    if guid:
+        parts.append(f"guid={_quote(guid)}")
+    for key, value in fields.items():
+        parts.append(f"{key}={_quote(value)}")
+    logger.log(level, " ".join(parts), extra=_PREFORMATTED)
 
 
 def configure(level: int | str = logging.INFO, stream: IO[str] | None = None) -> None:

@@ -58,10 +58,9 @@ from gridware.container.soap import (
     SOAP11,
     SoapMessage,
     SoapVersion,
-    build_envelope,
+    envelope_bytes,
     fault_element,
     parse_envelope,
-    serialize,
 )
 from gridware.container.wsrf import WsrfOperations
 from gridware.container.xml import Element, XMLLimits, qname
@@ -477,7 +476,7 @@ class Service:
             return None
         assert self.key is not None
         if message.header is not None:
-            found = [b for b in message.header if b.tag == self.key]
+            found = message.header.findall(self.key)
             if len(found) > 1:
                 raise faults.ResourceUnknownFault(
                     f"the request carries {len(found)} {self.key} headers"
@@ -572,13 +571,9 @@ class Service:
 
     # -- replies ------------------------------------------------------------------------------
     def _reply(self, ctx: RequestContext, body: Element) -> Outcome:
-        headers: list[Element] = []
         action = self._response_actions.get(ctx.operation, "")
-        rh = reply_headers(ctx.addressing, action)
-        if rh is not None:
-            headers = rh[1]
-        env = build_envelope(ctx.soap, body, headers)
-        return Outcome(200, ctx.soap, serialize(env), ctx.operation, ctx.guid)
+        data = envelope_bytes(ctx.soap, reply_headers(ctx.addressing, action), etree.tostring(body))
+        return Outcome(200, ctx.soap, data, ctx.operation, ctx.guid)
 
     def _fault(
         self,
@@ -594,17 +589,15 @@ class Service:
         if fault.code in (faults.SENDER, faults.RECEIVER):
             detail = fault.to_detail(self.dialect, op_name)
         sub_ns = addressing.version.namespace if addressing.version else None
-        headers: list[Element] = []
+        headers = b""
         if addressing.version is not None:
-            fault_action = addressing.version.fault_action
-            rh = reply_headers(addressing, fault_action, fault=True)
-            if rh is not None:
-                headers = rh[1]
-        env = build_envelope(version, fault_element(version, fault, detail, sub_ns), headers)
+            headers = reply_headers(addressing, addressing.version.fault_action, fault=True)
+        body = etree.tostring(fault_element(version, fault, detail, sub_ns))
+        data = envelope_bytes(version, headers, body)
         status = getattr(fault, "http_status", None) or (
             400 if version is not SOAP11 and fault.code == faults.SENDER else 500
         )
-        return Outcome(status, version, serialize(env), op_name or "", guid, fault)
+        return Outcome(status, version, data, op_name or "", guid, fault)
 
     def _internal_error(
         self, version: SoapVersion, addressing: AddressingHeaders, op_name: str | None, guid: str

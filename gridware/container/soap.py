@@ -119,6 +119,21 @@ def build_envelope(
     return env
 
 
+_XML_DECL = b"<?xml version='1.0' encoding='utf-8'?>\n"
+
+
+def envelope_bytes(version: SoapVersion, header: bytes, body: bytes) -> bytes:
+    """A serialized envelope around already serialized header blocks and payload.
+
+    The fast path for messages whose parts are built separately; each part must
+    be a complete element (``etree.tostring`` of a detached element).
+    """
+    start = b'<soapenv:Envelope xmlns:soapenv="' + version.namespace.encode() + b'">'
+    if header:
+        start += b"<soapenv:Header>" + header + b"</soapenv:Header>"
+    return _XML_DECL + start + b"<soapenv:Body>" + body + b"</soapenv:Body></soapenv:Envelope>"
+
+
 def serialize(env: Element) -> bytes:
     return etree.tostring(env, encoding="utf-8", xml_declaration=True)
 

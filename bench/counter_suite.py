@@ -1,0 +1,503 @@
+"""The WS-RF counter suite of Humphrey et al. (HPDC 2005), run against gridware.
+
+"State and Events for Web Services: A Comparison of Five WS-Resource Framework
+and WS-Notification Implementations" timed GT4-Java, GT4-C, pyGridWare,
+WSRF::Lite and WSRF.NET with one sequential client on the container's machine.
+This script does the same for gridware: it starts the demo container as a
+separate process, then times, call by call,
+
+    GetResourceProperty     10,000 calls   (the counter's Value)
+    SetResourceProperties   10,000 calls   (Update of Value)
+    createCounter            1,000 calls
+    Destroy                  1,000 calls
+
+with the project's blocking client (keep-alive HTTP/1.1), after a warm-up.
+
+    python bench/counter_suite.py [--quick] [--dialect wsrf-1.2|gt4] [--soap 1.1|1.2]
+                                  [--json FILE] [--profile FILE]
+
+Extending: a security mode (X.509 signing, HTTPS) is one more :class:`Mode` in
+``MODES`` (how to start the container, how to build clients); an operation
+(Notify) is one more :class:`Operation` in ``OPERATIONS`` (three small functions).
+Speed goals are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from _common import (
+    ServerProcess,
+    Summary,
+    check_get_rp_response,
+    free_port,
+    get_rp_request,
+    gridware_container_argv,
+    post,
+    print_machine,
+    table,
+    write_json,
+)
+
+from gridware.clients.counter import CounterClient
+from gridware.clients.wsrf import WsrfClient
+from gridware.container.addressing import EndpointReference
+from gridware.container.client import HttpTransport
+from gridware.container.faults import ResourceUnknownFault
+from gridware.services.samples.counter import COUNTER_NS
+
+VALUE = f"{{{COUNTER_NS}}}Value"
+BARE_SCRIPT = Path(__file__).with_name("bare_twisted.py")
+
+#: Mean ms per call published in Humphrey et al., HPDC 2005 (2005 hardware: for scale only).
+PEERS_2005: dict[str, dict[str, float]] = {
+    "GetResourceProperty": {"GT4-C": 2.24, "pyGridWare": 25.65},
+}
+#: gridware's goals, mean ms per call (issue #2).
+GOALS_MS: dict[str, float] = {"GetResourceProperty": 0.25}
+
+#: Where the demo container deploys the counter in each dialect set.
+SERVICE_PATH = {
+    "wsrf-1.2": "/wsrf/services/CounterService",
+    "gt4": "/wsrf/services/gt4/CounterService",
+}
+
+
+# -- security modes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How messages are protected: what the container needs and what clients need.
+
+    Later modes (``x509-sign``, ``https``) add container arguments (a config file
+    with host credentials), an ``https`` scheme, and client options (a transport
+    with an SSL context, a signing credential).
+    """
+
+    name: str
+    description: str
+    scheme: str = "http"
+    container_args: tuple[str, ...] = ()
+    client_options: Callable[[], dict[str, Any]] = field(default=dict)
+
+    def transport(self) -> HttpTransport:
+        return HttpTransport(timeout=60.0)
+
+
+MODES: dict[str, Mode] = {
+    "none": Mode("none", "no message or transport security (plain HTTP)"),
+}
+
+
+# -- the suite's shared state -------------------------------------------------------------
+
+
+@dataclass
+class Suite:
+    """What operations need: the service URL and how to build clients for it."""
+
+    service_url: str
+    dialect: str
+    soap: str
+    mode: Mode
+    transport: HttpTransport
+
+    def factory(self) -> CounterClient:
+        """A client of the service itself (for createCounter)."""
+        return CounterClient(
+            self.service_url,
+            dialect=self.dialect,
+            soap=self.soap,
+            transport=self.transport,
+            **self.mode.client_options(),
+        )
+
+    def resource(self, epr: EndpointReference) -> WsrfClient:
+        """A client of one counter resource."""
+        return WsrfClient(
+            epr,
+            dialect=self.dialect,
+            soap=self.soap,
+            transport=self.transport,
+            **self.mode.client_options(),
+        )
+
+    def new_counter(self) -> WsrfClient:
+        return self.resource(self.factory().create())
+
+
+# -- operations ---------------------------------------------------------------------------
+# Each operation is: prepare(suite, n) -> state (untimed), call(state, i) (timed, once per
+# call) and cleanup(suite, state) (untimed).
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    calls: int  # in a full run; --quick runs a tenth
+    prepare: Callable[[Suite, int], Any]
+    call: Callable[[Any, int], Any]
+    cleanup: Callable[[Suite, Any], None]
+
+
+def _one_counter(suite: Suite, n: int) -> WsrfClient:
+    return suite.new_counter()
+
+
+def _destroy_counter(suite: Suite, client: WsrfClient) -> None:
+    client.destroy()
+
+
+def _get_rp(client: WsrfClient, i: int) -> None:
+    client.get_property(VALUE)
+
+
+def _set_rp(client: WsrfClient, i: int) -> None:
+    client.update_property(VALUE, i)
+
+
+@dataclass
+class _Created:
+    factory: CounterClient
+    eprs: list[EndpointReference] = field(default_factory=list)
+
+
+def _prepare_create(suite: Suite, n: int) -> _Created:
+    return _Created(suite.factory())
+
+
+def _create(state: _Created, i: int) -> None:
+    state.eprs.append(state.factory.create())
+
+
+def _cleanup_create(suite: Suite, state: _Created) -> None:
+    for epr in state.eprs:
+        suite.resource(epr).destroy()
+
+
+def _prepare_destroy(suite: Suite, n: int) -> list[WsrfClient]:
+    return [suite.new_counter() for _ in range(n)]
+
+
+def _destroy(clients: list[WsrfClient], i: int) -> None:
+    clients[i].destroy()
+
+
+def _no_cleanup(suite: Suite, state: Any) -> None:
+    pass
+
+
+OPERATIONS: list[Operation] = [
+    # Operation(name, calls in a full run, prepare, timed call, cleanup)
+    Operation("GetResourceProperty", 10_000, _one_counter, _get_rp, _destroy_counter),
+    Operation("SetResourceProperties", 10_000, _one_counter, _set_rp, _destroy_counter),
+    Operation("createCounter", 1_000, _prepare_create, _create, _cleanup_create),
+    Operation("Destroy", 1_000, _prepare_destroy, _destroy, _no_cleanup),
+]
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    mode: str
+    operation: str
+    summary: Summary
+    wall_s: float
+    client_cpu_ms: float  # per call
+    container_cpu_ms: float  # per call
+
+    @property
+    def calls_per_s(self) -> float:
+        return self.summary.n / self.wall_s
+
+
+def run_operation(
+    suite: Suite, op: Operation, n: int, container: ServerProcess | None = None
+) -> tuple[list[float], float, float, float]:
+    """Run ``op`` ``n`` times; returns per-call seconds, wall, client CPU and container CPU."""
+    state = op.prepare(suite, n)
+    call = op.call
+    clock = time.perf_counter
+    durations = [0.0] * n
+    server0 = container.cpu_seconds() if container else 0.0
+    cpu0 = time.process_time()
+    start = clock()
+    for i in range(n):
+        t0 = clock()
+        call(state, i)
+        durations[i] = clock() - t0
+    wall = clock() - start
+    cpu = time.process_time() - cpu0
+    server = container.cpu_seconds() - server0 if container else 0.0
+    op.cleanup(suite, state)
+    return durations, wall, cpu, server
+
+
+def smoke_test(suite: Suite) -> None:
+    """Check that the operations do what they should before timing them."""
+    c = suite.new_counter()
+    c.update_property(VALUE, 5)
+    value = c.get_value(VALUE, int)
+    if value != 5:
+        raise SystemExit(f"smoke test: Value is {value} after setting it to 5")
+    c.destroy()
+    try:
+        c.get_property(VALUE)
+    except ResourceUnknownFault:
+        return
+    raise SystemExit("smoke test: a destroyed counter still answers")
+
+
+def run_mode(
+    mode: Mode, args: argparse.Namespace, operations: list[Operation], scale: float
+) -> list[Result]:
+    port = free_port()
+    base = f"{mode.scheme}://127.0.0.1:{port}"
+    url = base + SERVICE_PATH[args.dialect]
+    argv = gridware_container_argv(port, args.log_level)
+    if args.profile:
+        argv[1:1] = ["-m", "cProfile", "-o", args.profile]
+    argv += list(mode.container_args)
+    container = ServerProcess(f"gridware container ({mode.name})", argv, args.container_log)
+    results: list[Result] = []
+    with container:
+        container.wait_http(url + "?wsdl")
+        suite = Suite(url, args.dialect, args.soap, mode, mode.transport())
+        smoke_test(suite)
+        for op in operations:
+            n = max(1, round(op.calls * scale))
+            warm = min(n, args.warmup)
+            print(
+                f"  {mode.name:>6} {op.name:<22} warm-up {warm:>5}, timing {n:>6} ...",
+                end="",
+                flush=True,
+            )
+            run_operation(suite, op, warm)
+            gc.collect()
+            durations, wall, cpu, server = run_operation(suite, op, n, container)
+            s = Summary.of(durations)
+            print(f" {s.mean:.3f} ms/call")
+            results.append(Result(mode.name, op.name, s, wall, cpu / n * 1000, server / n * 1000))
+        if args.baseline and mode.scheme == "http":
+            n = max(1, round(OPERATIONS[0].calls * scale))
+            results.append(measure_floor(suite, n, min(n, args.warmup)))
+        suite.transport.close()
+    return results
+
+
+FLOOR = "floor"
+FLOOR_OP = "POST, bare twisted.web"
+
+
+def measure_floor(suite: Suite, n: int, warm: int) -> Result:
+    """The same HTTP transport posting the bytes of a GetResourceProperty request to a
+    bare twisted.web resource that answers with the container's reply: what one call
+    costs without any SOAP work on either side."""
+    url, body, headers = get_rp_request(suite.service_url, suite.dialect, suite.soap)
+    status, ctype, reply = post(url, body, headers)
+    check_get_rp_response(status, reply)
+    port = free_port()
+    bare_url = f"http://127.0.0.1:{port}{SERVICE_PATH[suite.dialect]}"
+    print(f"  {FLOOR:>6} {FLOOR_OP:<22} warm-up {warm:>5}, timing {n:>6} ...", end="", flush=True)
+    with tempfile.TemporaryDirectory(prefix="gridware-bench-") as tmp:
+        response = Path(tmp) / "response.xml"
+        response.write_bytes(reply)
+        argv = [sys.executable, str(BARE_SCRIPT), str(port), str(response), "--content-type", ctype]
+        with ServerProcess("bare twisted.web", argv) as bare:
+            bare.wait_http(bare_url)
+            transport = suite.mode.transport()
+            max_size = len(reply) + 1
+
+            def call(_: None, i: int) -> None:
+                transport.post(bare_url, body, headers, max_size)
+
+            op = Operation(FLOOR_OP, n, lambda s, k: None, call, _no_cleanup)
+            run_operation(suite, op, warm)
+            durations, wall, cpu, server = run_operation(suite, op, n, bare)
+            transport.close()
+    s = Summary.of(durations)
+    print(f" {s.mean:.3f} ms/call")
+    return Result(FLOOR, FLOOR_OP, s, wall, cpu / n * 1000, server / n * 1000)
+
+
+# -- report -------------------------------------------------------------------------------
+
+
+def report(results: list[Result]) -> None:
+    rows = [
+        [
+            r.mode,
+            r.operation,
+            r.summary.n,
+            r.summary.mean,
+            r.summary.p50,
+            r.summary.p99,
+            r.summary.max,
+            r.calls_per_s,
+            r.client_cpu_ms,
+            r.container_cpu_ms,
+        ]
+        for r in results
+    ]
+    print()
+    print(
+        table(
+            [
+                "mode",
+                "operation",
+                "calls",
+                "mean ms",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "calls/s",
+                "client CPU ms",
+                "server CPU ms",
+            ],
+            rows,
+            "llrrrrrrrr",
+        )
+    )
+    print("(CPU columns: CPU time per call of the client and of the server process.)")
+    floor = next((r for r in results if r.mode == FLOOR), None)
+    if floor is not None:
+        print(
+            f"({FLOOR}: the client's HTTP transport posting the bytes of a GetResourceProperty "
+            "request to a bare twisted.web resource\n that answers with the container's reply: "
+            "keep-alive HTTP in Python on both sides, no SOAP work.)"
+        )
+    print()
+    print("Comparison (mean ms per call; the 2005 figures are from 2005 hardware, for scale):")
+    rows = []
+    for r in results:
+        mine = r.summary.mean
+        for peer, ms in PEERS_2005.get(r.operation, {}).items():
+            rows.append([r.operation, f"{peer} (HPDC 2005)", ms, _relative(mine, ms)])
+        if floor is not None and r.operation == "GetResourceProperty":
+            rows.append(
+                [
+                    r.operation,
+                    f"{FLOOR} ({FLOOR_OP})",
+                    floor.summary.mean,
+                    f"+{mine - floor.summary.mean:.3f} ms of SOAP work (client + container)",
+                ]
+            )
+        goal = GOALS_MS.get(r.operation)
+        if goal is not None:
+            verdict = "met" if mine <= goal else "NOT met"
+            rows.append(
+                [r.operation, "goal", f"<= {goal}", f"{verdict}: {mine / goal:.1f}x the goal"]
+            )
+    print(table(["operation", "reference", "ms/call", "gridware (this run)"], rows, "llrl"))
+
+
+def _relative(mine: float, theirs: float) -> str:
+    if mine <= theirs:
+        return f"{theirs / mine:.1f}x faster ({mine:.3f} ms)"
+    return f"{mine / theirs:.1f}x slower ({mine:.3f} ms)"
+
+
+def print_profile(path: str, top: int = 30) -> None:
+    print(f"\nContainer profile ({path}), top {top} by own time (tottime):")
+    stats = pstats.Stats(path, stream=sys.stdout)
+    stats.sort_stats("tottime").print_stats(top)
+    print(f"gridware functions by cumulative time (python -m pstats {path} for more):")
+    stats.sort_stats("cumulative").print_stats(r"gridware/(container|services)", top)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="a tenth of the calls")
+    p.add_argument("--dialect", choices=sorted(SERVICE_PATH), default="wsrf-1.2")
+    p.add_argument("--soap", choices=["1.1", "1.2"], default="1.1")
+    p.add_argument("--modes", default="none", help=f"comma-separated, of: {', '.join(MODES)}")
+    p.add_argument("--ops", help="comma-separated operation names (default: all)")
+    p.add_argument("--warmup", type=int, help="warm-up calls per operation (default 200, 50)")
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="container log level (default: the container's default, INFO)",
+    )
+    p.add_argument(
+        "--container-log",
+        default="/dev/null",
+        metavar="FILE",
+        help="where the container's stderr (its log) goes (default /dev/null)",
+    )
+    p.add_argument("--profile", metavar="FILE", help="run the container under cProfile")
+    p.add_argument(
+        "--no-baseline",
+        dest="baseline",
+        action="store_false",
+        help="skip the floor: the same HTTP POSTs to a bare twisted.web resource",
+    )
+    args = p.parse_args(argv)
+    if args.warmup is None:
+        args.warmup = 50 if args.quick else 200
+    scale = 0.1 if args.quick else 1.0
+    modes = [MODES[m.strip()] for m in args.modes.split(",") if m.strip()]
+    operations = OPERATIONS
+    if args.ops:
+        wanted = {o.strip() for o in args.ops.split(",")}
+        operations = [op for op in OPERATIONS if op.name in wanted]
+        unknown = wanted - {op.name for op in operations}
+        if unknown:
+            p.error(f"unknown operations: {', '.join(sorted(unknown))}")
+
+    print(
+        "gridware WS-RF counter suite (Humphrey et al., HPDC 2005)"
+        + (" -- QUICK: a tenth of the calls" if args.quick else "")
+    )
+    machine = print_machine()
+    level = args.log_level or "INFO (default)"
+    print(
+        f"dialect {args.dialect}, SOAP {args.soap}; one sequential client (blocking, "
+        f"keep-alive) and the container as a separate process, both on 127.0.0.1;\n"
+        f"container log level {level}, its stderr to {args.container_log}"
+    )
+    results: list[Result] = []
+    for mode in modes:
+        print(f"mode {mode.name}: {mode.description}")
+        results += run_mode(mode, args, operations, scale)
+    report(results)
+    if args.profile:
+        print_profile(args.profile)
+    if args.json:
+        write_json(
+            args.json,
+            {
+                "benchmark": "counter_suite",
+                "config": {
+                    "dialect": args.dialect,
+                    "soap": args.soap,
+                    "quick": args.quick,
+                    "warmup": args.warmup,
+                    "container_log_level": level,
+                },
+                "machine": machine,
+                "results": [
+                    {**asdict(r), "summary": asdict(r.summary), "calls_per_s": r.calls_per_s}
+                    for r in results
+                ],
+                "peers_2005_ms": PEERS_2005,
+                "goals_ms": GOALS_MS,
+            },
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
