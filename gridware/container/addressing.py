@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import os
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -446,7 +445,12 @@ def _header_error(message: str, version: AddressingVersion) -> AddressingError:
 
 
 def new_message_id() -> str:
-    return f"urn:uuid:{uuid.uuid4()}"
+    """A fresh ``urn:uuid:`` (random, version 4) message identifier."""
+    h = bytearray(os.urandom(16))
+    h[6] = (h[6] & 0x0F) | 0x40  # version 4
+    h[8] = (h[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = h.hex()
+    return f"urn:uuid:{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def request_headers(
@@ -486,18 +490,17 @@ def reply_headers(request: AddressingHeaders, action: str, *, fault: bool = Fals
     if v is None:
         return b""
     target = request.fault_to if fault and request.fault_to else request.reply_to
-    out = header_bytes(
-        AddressingHeaders(
-            to=None if target is None or target.address == v.anonymous else target.address,
-            action=action,
-            message_id=new_message_id(),
-            relates_to=[(request.message_id, None)] if request.message_id else [],
-        ),
-        v,
-    )
+    ns_decl = f' xmlns:wsa="{v.namespace}"'
+    out = f"<wsa:Action{ns_decl}>{_text(action)}</wsa:Action>"
+    out += f"<wsa:MessageID{ns_decl}>{new_message_id()}</wsa:MessageID>"
+    if request.message_id:
+        out += f"<wsa:RelatesTo{ns_decl}>{_text(request.message_id)}</wsa:RelatesTo>"
+    if target is not None and target.address != v.anonymous:
+        out += f"<wsa:To{ns_decl}>{_text(target.address)}</wsa:To>"
+    data = out.encode()
     if target is not None and target.reference_elements:
-        out += b"".join(etree.tostring(h) for h in target.echo_headers(v))
-    return out
+        data += b"".join(etree.tostring(h) for h in target.echo_headers(v))
+    return data
 
 
 __all__: Sequence[str] = [

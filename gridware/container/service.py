@@ -74,6 +74,11 @@ _SOAP12_ULTIMATE_ROLES = (
     "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver",
 )
 _SOAP11_ULTIMATE_ACTORS = (None, "http://schemas.xmlsoap.org/soap/actor/next")
+# header blocks carrying a mustUnderstand attribute, per envelope namespace
+_MARKED_MUST_UNDERSTAND = {
+    uri: etree.XPath("*[@s:mustUnderstand]", namespaces={"s": uri})
+    for uri in (ns.SOAP11_ENV, ns.SOAP12_ENV)
+}
 
 
 def run_blocking(func: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
@@ -451,13 +456,14 @@ class Service:
         if message.header is None:
             return
         v = message.version
+        marked: list[Element] = _MARKED_MUST_UNDERSTAND[v.namespace](message.header)  # type: ignore[assignment]
+        if not marked:
+            return
         mu = v.tag("mustUnderstand")
         role_attr = v.tag("actor") if v is SOAP11 else v.tag("role")
         roles = _SOAP11_ULTIMATE_ACTORS if v is SOAP11 else _SOAP12_ULTIMATE_ROLES
         understood = self.understood_headers()
-        for block in message.header:
-            if not isinstance(block.tag, str):
-                continue
+        for block in marked:
             if (block.get(mu) or "").strip() not in _MUST_UNDERSTAND_VALUES:
                 continue
             if block.get(role_attr) not in roles:
@@ -476,7 +482,7 @@ class Service:
             return None
         assert self.key is not None
         if message.header is not None:
-            found = message.header.findall(self.key)
+            found = list(message.header.iterchildren(self.key))
             if len(found) > 1:
                 raise faults.ResourceUnknownFault(
                     f"the request carries {len(found)} {self.key} headers"

@@ -23,10 +23,19 @@ class SoapVersion:
     def tag(self, local: str) -> str:
         return qname(self.namespace, local)
 
+    @property
+    def header_tag(self) -> str:
+        return _TAGS[self.namespace][0]
+
+    @property
+    def body_tag(self) -> str:
+        return _TAGS[self.namespace][1]
+
 
 SOAP11 = SoapVersion("1.1", ns.SOAP11_ENV, "text/xml")
 SOAP12 = SoapVersion("1.2", ns.SOAP12_ENV, "application/soap+xml")
 _VERSIONS = {SOAP11.namespace: SOAP11, SOAP12.namespace: SOAP12}
+_TAGS = {v.namespace: (v.tag("Header"), v.tag("Body")) for v in (SOAP11, SOAP12)}
 
 
 def soap_version(spec: str | SoapVersion) -> SoapVersion:
@@ -84,12 +93,14 @@ def parse_envelope(data: bytes, limits: XMLLimits | None = None) -> SoapMessage:
             )
         raise SenderFault(f"the document element is <{local}>, not a SOAP Envelope")
     header = body = None
+    header_tag, body_tag = _TAGS[version.namespace]
     for child in root:
-        if not isinstance(child.tag, str):
+        ctag = child.tag
+        if not isinstance(ctag, str):
             continue
-        if child.tag == version.tag("Header") and header is None and body is None:
+        if ctag == header_tag and header is None and body is None:
             header = child
-        elif child.tag == version.tag("Body") and body is None:
+        elif ctag == body_tag and body is None:
             body = child
         else:
             name = etree.QName(child).localname

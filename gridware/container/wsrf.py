@@ -95,6 +95,7 @@ class WsrfOperations:
         self.dialect = dialect
         self.lifetime = lifetime
         self.table = PropertyTable(home.resource_class, dialect, lifetime)
+        self._templates: dict[str, Element] = {}  # empty response elements, copied per reply
         self.handlers: dict[str, Callable[[Resource, Element], Element]] = {
             "GetResourcePropertyDocument": self.get_document,
             "GetResourceProperty": self.get_property,
@@ -112,11 +113,14 @@ class WsrfOperations:
             self.handlers.update(Destroy=self.destroy, SetTerminationTime=self.set_termination_time)
 
     def _response(self, op: str) -> Element:
-        if op in ("Destroy", "SetTerminationTime"):
-            return etree.Element(
-                self.dialect.rl_tag(op + "Response"), nsmap={"wsrl": self.dialect.rl}
-            )
-        return etree.Element(self.dialect.rp_tag(op + "Response"), nsmap={"wsrp": self.dialect.rp})
+        template = self._templates.get(op)
+        if template is None:
+            if op in ("Destroy", "SetTerminationTime"):
+                tag, nsmap = self.dialect.rl_tag(op + "Response"), {"wsrl": self.dialect.rl}
+            else:
+                tag, nsmap = self.dialect.rp_tag(op + "Response"), {"wsrp": self.dialect.rp}
+            template = self._templates[op] = etree.Element(tag, nsmap=nsmap)
+        return copy.copy(template)
 
     # -- WS-ResourceProperties --------------------------------------------------------
     def get_document(self, resource: Resource, body: Element) -> Element:
