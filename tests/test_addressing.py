@@ -134,3 +134,16 @@ def test_reply_echoes_reply_to_reference_parameters_and_escapes():
     session = reply.find("{urn:client}Session")
     assert session.text == "s<1>"
     assert session.get(WSA_2005_08.tag("IsReferenceParameter")) == "true"
+
+
+def test_message_ids_are_uuid4_urns():
+    import uuid
+
+    from gridware.container.addressing import new_message_id
+
+    ids = {new_message_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for mid in list(ids)[:50]:
+        assert mid.startswith("urn:uuid:")
+        u = uuid.UUID(mid.removeprefix("urn:uuid:"))
+        assert u.version == 4 and u.variant == uuid.RFC_4122
