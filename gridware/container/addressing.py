@@ -18,9 +18,11 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
+from gridware.codegen.runtime.model import ElementCodec
 from gridware.container import ns
 from gridware.container.xml import Element, XMLError, XMLLimits, parse_xml, qname
 
@@ -403,6 +405,39 @@ def _anonymous_epr(el: Element, v: AddressingVersion) -> EndpointReference | Non
     if address.tag != v.tag("Address") or (address.text or "").strip() != v.anonymous:
         return None
     return _ANONYMOUS[v]
+
+
+class EndpointReferenceCodec(ElementCodec):
+    """Binds ``wsa:EndpointReferenceType`` of one version to :class:`EndpointReference`
+    in generated code."""
+
+    python_type = EndpointReference
+
+    def __init__(self, version: AddressingVersion) -> None:
+        self.version = version
+
+    def read_element(self, el: Element) -> EndpointReference:
+        try:
+            return EndpointReference.from_element(el)
+        except AddressingError as exc:
+            from gridware.codegen.runtime.model import BindingError
+
+            raise BindingError(str(exc)) from None
+
+    def write_element(self, value: Any, el: Element) -> None:
+        if not isinstance(value, EndpointReference):
+            from gridware.codegen.runtime.model import BindingError
+
+            raise BindingError(f"expected an EndpointReference, not {type(value).__name__}")
+        written = value.to_element(el.tag, self.version)
+        el.text = written.text
+        for kid in written:
+            el.append(kid)
+
+
+EPR_2005_08 = EndpointReferenceCodec(WSA_2005_08)
+EPR_2004_08 = EndpointReferenceCodec(WSA_2004_08)
+EPR_2004_03 = EndpointReferenceCodec(WSA_2004_03)
 
 
 def _text(value: str) -> str:

@@ -16,6 +16,7 @@ from these declarations.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import heapq
 import threading
@@ -28,6 +29,7 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 from lxml import etree
 
 from gridware.codegen.runtime import SimpleType, SimpleTypeError, simple_type
+from gridware.codegen.runtime.model import BindingError, Complex, ElementCodec, GlobalElement
 from gridware.container import ns
 from gridware.container.faults import ResourceUnknownFault
 from gridware.container.xml import Element, is_nil, qname
@@ -44,8 +46,9 @@ class ResourceProperty:
     """A resource property of a :class:`Resource` type.
 
     ``name`` is the local name (in the resource's ``namespace``) or a Clark QName.
-    ``type`` is an XML Schema simple type (``"int"``, ``"dateTime"``, ``int`` ...) or
-    ``None`` for complex content, whose values are lxml elements.
+    ``type`` is an XML Schema simple type (``"int"``, ``"dateTime"``, ``int`` ...), a
+    generated complex type class (values are its instances), or ``None`` for
+    complex content kept as lxml elements.
 
     ``max_occurs`` greater than one (or ``None`` for unbounded) makes the Python
     attribute a list.  ``modifiable`` lets clients change it with
@@ -66,7 +69,13 @@ class ResourceProperty:
         doc: str = "",
     ) -> None:
         self.name = name
-        self.simple: SimpleType | None = None if type is None else simple_type(type)
+        self.bound: Any = None  # a generated Complex class or an ElementCodec
+        if isinstance(type, ElementCodec) or (
+            isinstance(type, builtins.type) and issubclass(type, Complex)
+        ):
+            self.bound, self.simple = type, None
+        else:
+            self.simple = None if type is None else simple_type(type)
         self.min_occurs = min_occurs
         self.max_occurs = max_occurs
         self.nillable = nillable
@@ -121,6 +130,14 @@ class ResourceProperty:
     # -- values <-> XML -----------------------------------------------------------------
     def check(self, value: Any) -> None:
         """Raise :class:`SimpleTypeError` if ``value`` cannot be written as this property."""
+        if self.bound is not None:
+            expected = getattr(self.bound, "python_type", self.bound)
+            if not isinstance(value, expected):
+                raise SimpleTypeError(
+                    f"resource property {self.name} holds {expected.__name__} values, "
+                    f"not {type(value).__name__}"
+                )
+            return
         if self.simple is None:
             if not isinstance(value, etree._Element):
                 raise SimpleTypeError(
@@ -149,6 +166,11 @@ class ResourceProperty:
         return out
 
     def to_element(self, value: Any) -> Element:
+        if self.bound is not None:
+            try:
+                return GlobalElement(self.tag, self.bound).build(value)
+            except BindingError as exc:
+                raise SimpleTypeError(str(exc)) from None
         if self.simple is None:
             el: Element = copy.deepcopy(value)
             el.tag = self.tag
@@ -161,6 +183,11 @@ class ResourceProperty:
         """The Python value of one element (raises :class:`SimpleTypeError`)."""
         if el.tag != self.tag:
             raise SimpleTypeError(f"element {el.tag} is not resource property {self.tag}")
+        if self.bound is not None:
+            try:
+                return GlobalElement(self.tag, self.bound).read(el)
+            except BindingError as exc:
+                raise SimpleTypeError(str(exc)) from None
         if self.simple is None:
             return copy.deepcopy(el)
         if is_nil(el):

@@ -45,6 +45,8 @@ from lxml import etree
 from twisted.internet import defer, threads
 
 from gridware.codegen.runtime import SimpleType, SimpleTypeError, simple_type
+from gridware.codegen.runtime.model import BindingError
+from gridware.codegen.runtime.operation import OperationBinding
 from gridware.container import faults, ns
 from gridware.container.addressing import (
     AddressingError,
@@ -98,6 +100,21 @@ class RequestContext:
     guid: str
     peer: str = ""
     resource_key: str | None = None
+    resolved: Resource | None = None
+
+    def resource(self) -> Any:
+        """The resource the request addresses (from its key header).
+
+        Raises :class:`~gridware.container.faults.ResourceUnknownFault` when the
+        request names none or an unknown one.
+        """
+        if self.resolved is None:
+            home = self.service.home
+            if home is None:
+                raise faults.ResourceUnknownFault(f"service {self.service.name} has no resources")
+            self.resource_key = self.service._resource_key(self.message)
+            self.resolved = home.find(self.resource_key)
+        return self.resolved
 
 
 # -- operations -------------------------------------------------------------------------
@@ -125,6 +142,7 @@ class OperationSpec:
     resource_param: str | None = None
     raw: bool = False  # the single parameter receives the whole body element
     returns: _Param | None = None
+    binding: OperationBinding | None = None  # generated code: the codecs of the WSDL
 
 
 def operation(
@@ -133,20 +151,23 @@ def operation(
     name: str | None = None,
     action: str | None = None,
     blocking: bool = False,
+    binding: OperationBinding | None = None,
 ) -> Any:
     """Mark a method as a service operation.
 
     ``name`` defaults to the method name and is the local name of the request
     element (the response is ``<name>Response``); ``action`` defaults to
     ``{namespace}/{port_type}/{name}Request``.  ``blocking=True`` runs the method
-    in the thread pool so it may block.
+    in the thread pool so it may block.  Generated stubs pass ``binding``, the
+    operation as their WSDL describes it (messages, actions).
     """
 
     def mark(f: Callable[..., Any]) -> Callable[..., Any]:
         f.__gridware_operation__ = {  # type: ignore[attr-defined]
-            "name": name or f.__name__,
-            "action": action,
+            "name": binding.name if binding is not None else name or f.__name__,
+            "action": binding.action if binding is not None else action,
             "blocking": blocking,
+            "binding": binding,
         }
         return f
 
@@ -181,8 +202,49 @@ def _classify(annotation: Any, pname: str, where: str) -> _Param:
         ) from None
 
 
+def _analyse_bound(
+    cls: type[Service], method: str, func: Callable[..., Any], info: dict[str, Any]
+) -> OperationSpec:
+    """An operation of a generated stub: the binding maps the messages."""
+    where = f"{cls.__name__}.{method}"
+    binding: OperationBinding = info["binding"]
+    spec = OperationSpec(info["name"], method, info["action"], info["blocking"], binding=binding)
+    try:
+        hints = typing.get_type_hints(func, globalns=vars(inspect.getmodule(func)))
+    except Exception:
+        hints = {}
+    expected = _codec_params(binding)
+    params = []
+    for pname, p in list(inspect.signature(func).parameters.items())[1:]:
+        ann = hints.get(pname, p.annotation)
+        if ann is RequestContext or ann == "RequestContext":
+            spec.context_param = pname
+        elif isinstance(ann, type) and issubclass(ann, Resource):
+            spec.resource_param = pname
+        else:
+            params.append(pname)
+    if expected is not None and sorted(params) != sorted(expected):
+        raise TypeError(
+            f"{where}: parameters {params} do not match the WSDL message ({sorted(expected)})"
+        )
+    return spec
+
+
+def _codec_params(binding: OperationBinding) -> list[str] | None:
+    codec = binding.input
+    if hasattr(codec, "fields"):
+        return list(codec.fields)
+    if hasattr(codec, "param"):
+        return [codec.param]
+    if hasattr(codec, "parts"):
+        return [p.param for p in codec.parts]
+    return None
+
+
 def _analyse(cls: type[Service], method: str, func: Callable[..., Any]) -> OperationSpec:
     info = func.__gridware_operation__  # type: ignore[attr-defined]
+    if info.get("binding") is not None:
+        return _analyse_bound(cls, method, func, info)
     where = f"{cls.__name__}.{method}"
     hints = typing.get_type_hints(
         func, globalns=vars(inspect.getmodule(func)), include_extras=False
@@ -315,6 +377,12 @@ class Service:
             action = spec.action or f"{self.namespace}/{self.port_type_name}/{spec.name}Request"
             entry: tuple[str, OperationSpec | None] = (spec.name, spec)
             self._dispatch[action] = entry
+            if spec.binding is not None:
+                self._by_body[spec.binding.input.tag] = entry
+                if spec.binding.soap_action:
+                    self._dispatch.setdefault(spec.binding.soap_action, entry)
+                self._response_actions[spec.name] = spec.binding.output_action
+                continue
             self._by_body[qname(self.namespace, spec.name)] = entry
             self._response_actions[spec.name] = (
                 action[: -len("Request")] + "Response"
@@ -367,7 +435,9 @@ class Service:
                 key = self._resource_key(message)
                 assert self.home is not None
                 resource = self.home.find(key)
-            ctx = RequestContext(self, op_name, version, addressing, message, guid, peer, key)
+            ctx = RequestContext(
+                self, op_name, version, addressing, message, guid, peer, key, resource
+            )
             if spec is None:
                 assert self.wsrf is not None and resource is not None
                 result: Any = self.wsrf.handlers[op_name](resource, body_el)
@@ -417,6 +487,7 @@ class Service:
         self, ctx: RequestContext, spec: OperationSpec, resource: Resource | None, result: Any
     ) -> Outcome:
         body = self._response_element(spec, result)
+        resource = resource or ctx.resolved
         if (
             resource is not None
             and self.home is not None
@@ -506,6 +577,12 @@ class Service:
             args[spec.context_param] = ctx
         if spec.resource_param:
             args[spec.resource_param] = resource
+        if spec.binding is not None:
+            try:
+                args.update(spec.binding.input.decode_args(body_el))
+            except BindingError as exc:
+                raise faults.SenderFault(f"{spec.name}: {exc}") from None
+            return args
         if spec.raw:
             args[spec.params[0].name] = body_el
             return args
@@ -547,7 +624,16 @@ class Service:
             args[p.name] = values if p.many else values[0]
         return args
 
-    def _response_element(self, spec: OperationSpec, result: Any) -> Element:
+    def _response_element(self, spec: OperationSpec, result: Any) -> Element | None:
+        if spec.binding is not None:
+            if spec.binding.output is None:
+                return None
+            try:
+                return spec.binding.output.encode_result(result)
+            except BindingError as exc:
+                raise faults.ReceiverFault(
+                    f"{spec.name} produced a result its WSDL does not allow: {exc}"
+                ) from None
         tag = qname(self.namespace, spec.name + "Response")
         if isinstance(result, etree._Element):
             if result.tag == tag:
@@ -576,7 +662,9 @@ class Service:
         return out
 
     # -- replies ------------------------------------------------------------------------------
-    def _reply(self, ctx: RequestContext, body: Element) -> Outcome:
+    def _reply(self, ctx: RequestContext, body: Element | None) -> Outcome:
+        if body is None:  # a one-way operation: HTTP 202, no envelope
+            return Outcome(202, ctx.soap, b"", ctx.operation, ctx.guid)
         action = self._response_actions.get(ctx.operation, "")
         data = envelope_bytes(ctx.soap, reply_headers(ctx.addressing, action), etree.tostring(body))
         return Outcome(200, ctx.soap, data, ctx.operation, ctx.guid)

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,17 +27,36 @@ class SimpleTypeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SimpleType:
-    """An XML Schema simple type: its name, Python type and lexical mapping."""
+    """An XML Schema simple type: its name, Python type and lexical mapping.
+
+    Types whose values depend on the element they appear in (``xsd:QName``)
+    set ``parse_in``/``format_in``, which take that element too.
+    """
 
     name: str
     python_type: type
     parse: Callable[[str], Any]
     format: Callable[[Any], str]
+    parse_in: Callable[[str, Any], Any] | None = None
+    format_in: Callable[[Any, Any], str] | None = None
+    namespace: str = XSD_NS
 
     @property
     def qname(self) -> str:
         """The type's QName in Clark notation (``{ns}local``)."""
-        return f"{{{XSD_NS}}}{self.name}"
+        return f"{{{self.namespace}}}{self.name}"
+
+    def read(self, text: str, element: Any) -> Any:
+        """Parse ``text`` found in ``element`` (resolving prefixes if needed)."""
+        if self.parse_in is not None:
+            return self.parse_in(text, element)
+        return self.parse(text)
+
+    def write(self, value: Any, element: Any) -> str:
+        """Format ``value`` for ``element`` (declaring prefixes there if needed)."""
+        if self.format_in is not None:
+            return self.format_in(value, element)
+        return self.format(value)
 
 
 def _collapse(text: str) -> str:
@@ -271,6 +290,172 @@ def _string_like(name: str, parse: Callable[[str], str] = lambda s: s) -> Simple
     return SimpleType(name, str, parse, _format_string)
 
 
+def _checked_string(name: str, pattern: str, collapse: bool = True) -> SimpleType:
+    rx = re.compile(pattern)
+
+    def parse(text: str) -> str:
+        t = _collapse(text) if collapse else text
+        if not rx.fullmatch(t):
+            raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:{name}")
+        return t
+
+    def fmt(v: Any) -> str:
+        if not isinstance(v, str):
+            raise SimpleTypeError(f"xsd:{name} needs a str, not {type(v).__name__}")
+        return parse(v)
+
+    return SimpleType(name, str, parse, fmt)
+
+
+_NAME_START = (
+    r"A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF"
+    r"\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD"
+)
+_NAME_CHAR = _NAME_START + r"\-.0-9\u00B7\u0300-\u036F\u203F-\u2040"
+NCNAME_RE = f"[{_NAME_START}][{_NAME_CHAR}]*"
+
+
+class XsdDate(date):
+    """An ``xsd:date``: a :class:`datetime.date` that may carry a time zone."""
+
+    __slots__ = ("tz",)
+    tz: timezone | None
+
+    def __new__(cls, year: int, month: int, day: int, tz: timezone | None = None) -> XsdDate:
+        self = super().__new__(cls, year, month, day)
+        self.tz = tz
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, XsdDate):
+            return date.__eq__(self, other) and self.tz == other.tz
+        if isinstance(other, date) and not isinstance(other, datetime):
+            return self.tz is None and date.__eq__(self, other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((date.__hash__(self), self.tz))
+
+    def __repr__(self) -> str:
+        return f"XsdDate({self.year}, {self.month}, {self.day}, tz={self.tz!r})"
+
+
+_DATE_RE = re.compile(r"(-?[0-9]{4,})-([0-9]{2})-([0-9]{2})(Z|[+-][0-9]{2}:[0-9]{2})?")
+_TIME_RE = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?")
+
+
+def _tz_text(tz: Any) -> str:
+    if tz is None:
+        return ""
+    off = tz.utcoffset(None)
+    if off is None:
+        return ""
+    if off == timedelta(0):
+        return "Z"
+    sign = "-" if off < timedelta(0) else "+"
+    minutes = abs(int(off.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _parse_date(text: str) -> date:
+    t = text.strip()
+    m = _DATE_RE.fullmatch(t)
+    if not m:
+        raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:date (e.g. 2026-01-31)")
+    try:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        tz = _tz(m.group(4))
+        return XsdDate(y, mo, d, tz) if tz is not None else date(y, mo, d)
+    except ValueError as exc:
+        raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:date: {exc}") from None
+
+
+def _format_date(v: Any) -> str:
+    if isinstance(v, datetime) or not isinstance(v, date):
+        raise SimpleTypeError(f"xsd:date needs a date, not {type(v).__name__}")
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}" + _tz_text(getattr(v, "tz", None))
+
+
+def _parse_time(text: str) -> time:
+    t = text.strip()
+    m = _TIME_RE.fullmatch(t)
+    if not m:
+        raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:time (e.g. 13:20:00Z)")
+    frac = m.group(4)
+    micro = int((frac[1:] + "000000")[:6]) if frac else 0
+    try:
+        return time(
+            int(m.group(1)), int(m.group(2)), int(m.group(3)), micro, tzinfo=_tz(m.group(5))
+        )
+    except ValueError as exc:
+        raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:time: {exc}") from None
+
+
+def _format_time(v: Any) -> str:
+    if not isinstance(v, time):
+        raise SimpleTypeError(f"xsd:time needs a time, not {type(v).__name__}")
+    out = f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
+    if v.microsecond:
+        out += f".{v.microsecond:06d}".rstrip("0")
+    return out + _tz_text(v.tzinfo)
+
+
+def _parse_qname_in(text: str, element: Any) -> str:
+    t = text.strip()
+    prefix, sep, local = t.partition(":")
+    if not sep:
+        prefix, local = "", t
+    if not re.fullmatch(NCNAME_RE, local) or (prefix and not re.fullmatch(NCNAME_RE, prefix)):
+        raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:QName")
+    uri = element.nsmap.get(prefix or None) if element is not None else None
+    if uri is None and prefix:
+        raise SimpleTypeError(f"QName {t!r} uses the unbound namespace prefix {prefix!r}")
+    return f"{{{uri}}}{local}" if uri else local
+
+
+def _format_qname_in(value: Any, element: Any) -> str:
+    if not isinstance(value, str):
+        raise SimpleTypeError(
+            f"xsd:QName needs a str in {{namespace}}local form, not {type(value).__name__}"
+        )
+    if not value.startswith("{"):
+        return value
+    uri, _, local = value[1:].partition("}")
+    if element is None:
+        raise SimpleTypeError("a namespaced QName needs an element to declare its prefix")
+    for prefix, u in element.nsmap.items():
+        if u == uri and prefix:
+            return f"{prefix}:{local}"
+    # lxml cannot add a bare namespace declaration; setting and removing an attribute
+    # in the namespace leaves a generated prefix declared on the element
+    element.set(f"{{{uri}}}_gw", "")
+    del element.attrib[f"{{{uri}}}_gw"]
+    for prefix, u in element.nsmap.items():
+        if u == uri and prefix:
+            return f"{prefix}:{local}"
+    raise SimpleTypeError(f"cannot declare a prefix for {uri}")  # pragma: no cover
+
+
+def _format_qname(value: Any) -> str:
+    if not isinstance(value, str) or value.startswith("{"):
+        raise SimpleTypeError("a namespaced xsd:QName can only be written inside an element")
+    return value
+
+
+QNAME = SimpleType(
+    "QName",
+    str,
+    lambda t: _parse_qname_in(t, None),
+    _format_qname,
+    parse_in=_parse_qname_in,
+    format_in=_format_qname_in,
+)
+
+
+def _g(name: str, pattern: str) -> SimpleType:
+    return _checked_string(name, pattern + r"(Z|[+-][0-9]{2}:[0-9]{2})?", collapse=True)
+
+
 _INTS = {
     "integer": (None, None),
     "long": (-(2**63), 2**63 - 1),
@@ -292,12 +477,30 @@ SIMPLE_TYPES: dict[str, SimpleType] = {
 }
 SIMPLE_TYPES.update(
     {
+        "anySimpleType": _string_like("anySimpleType"),
+        "anyType": _string_like("anyType"),
+        "date": SimpleType("date", date, _parse_date, _format_date),
+        "time": SimpleType("time", time, _parse_time, _format_time),
+        "gYear": _g("gYear", r"-?[0-9]{4,}"),
+        "gYearMonth": _g("gYearMonth", r"-?[0-9]{4,}-(0[1-9]|1[0-2])"),
+        "gMonth": _g("gMonth", r"--(0[1-9]|1[0-2])"),
+        "gMonthDay": _g("gMonthDay", r"--(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"),
+        "gDay": _g("gDay", r"---(0[1-9]|[12][0-9]|3[01])"),
+        "QName": QNAME,
+        "NOTATION": QNAME,
+        "Name": _checked_string("Name", f"[{_NAME_START}:][{_NAME_CHAR}:]*"),
+        "NCName": _checked_string("NCName", NCNAME_RE),
+        "ID": _checked_string("ID", NCNAME_RE),
+        "IDREF": _checked_string("IDREF", NCNAME_RE),
+        "ENTITY": _checked_string("ENTITY", NCNAME_RE),
+        "NMTOKEN": _checked_string("NMTOKEN", f"[{_NAME_CHAR}:]+"),
+        "language": _checked_string("language", r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*"),
         "string": _string_like("string"),
-        "normalizedString": _string_like("normalizedString"),
+        "normalizedString": _string_like(
+            "normalizedString", lambda s: s.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+        ),
         "token": _string_like("token", _collapse),
         "anyURI": _string_like("anyURI", str.strip),
-        "NCName": _string_like("NCName", str.strip),
-        "language": _string_like("language", str.strip),
         "boolean": SimpleType("boolean", bool, _parse_bool, _format_bool),
         "double": SimpleType("double", float, _parse_double, _format_double),
         "float": SimpleType("float", float, _parse_double, _format_double),
@@ -323,6 +526,8 @@ _BY_PYTHON: dict[type, str] = {
     float: "double",
     Decimal: "decimal",
     datetime: "dateTime",
+    date: "date",
+    time: "time",
     bytes: "base64Binary",
 }
 
@@ -343,3 +548,228 @@ def simple_type(spec: SimpleType | str | type) -> SimpleType:
         return SIMPLE_TYPES[name]
     except KeyError:
         raise SimpleTypeError(f"unknown XML Schema simple type {spec!r}") from None
+
+
+# -- derived simple types ---------------------------------------------------------------------
+
+
+def _xsd_regex(pattern: str) -> re.Pattern[str] | None:
+    """Compile an XML Schema regular expression (implicitly anchored), or ``None``
+    when it uses constructs Python's ``re`` has no equivalent for."""
+    translated = (
+        pattern.replace("\\i", f"[{_NAME_START}:]")
+        .replace("\\c", f"[{_NAME_CHAR}:]")
+        .replace("\\I", f"[^{_NAME_START}:]")
+        .replace("\\C", f"[^{_NAME_CHAR}:]")
+    )
+    if "\\p{" in translated or "\\P{" in translated or "-[" in translated:
+        return None
+    try:
+        return re.compile(translated)
+    except re.error:
+        return None
+
+
+def _digits(value: Decimal | int) -> tuple[int, int]:
+    """(fraction digits, total digits) of a decimal value, as the facets count them."""
+    d = Decimal(value)
+    if d == 0:
+        return 0, 1
+    t = d.normalize().as_tuple()
+    exp = t.exponent if isinstance(t.exponent, int) else 0
+    n = len(t.digits)
+    if exp >= 0:
+        return 0, n + exp
+    return -exp, max(n, -exp)
+
+
+def restrict(
+    base: SimpleType,
+    name: str,
+    namespace: str,
+    *,
+    enumeration: list[str] | None = None,
+    patterns: list[str] | None = None,
+    min_inclusive: str | None = None,
+    max_inclusive: str | None = None,
+    min_exclusive: str | None = None,
+    max_exclusive: str | None = None,
+    length: int | None = None,
+    min_length: int | None = None,
+    max_length: int | None = None,
+    total_digits: int | None = None,
+    fraction_digits: int | None = None,
+) -> SimpleType:
+    """A restriction of ``base`` that checks its facets both ways."""
+    bounds = [
+        (base.parse(v), op, v)
+        for v, op in (
+            (min_inclusive, "ge"),
+            (max_inclusive, "le"),
+            (min_exclusive, "gt"),
+            (max_exclusive, "lt"),
+        )
+        if v is not None
+    ]
+    regexes = [r for r in (_xsd_regex(p) for p in patterns or []) if r is not None]
+    allowed = None
+    if enumeration:
+        allowed = {base.format(base.parse(v)) for v in enumeration if base.parse_in is None}
+        if base.parse_in is not None:
+            allowed = None  # QName enumerations: checked on the resolved value
+            qname_allowed = set(enumeration)
+        else:
+            qname_allowed = set()
+    else:
+        qname_allowed = set()
+    label = f"{name} ({{{namespace}}})" if namespace else name
+
+    def check(value: Any, lexical: str) -> None:
+        for bound, op, text in bounds:
+            ok = {
+                "ge": value >= bound,
+                "le": value <= bound,
+                "gt": value > bound,
+                "lt": value < bound,
+            }[op]
+            if not ok:
+                word = {"ge": ">=", "le": "<=", "gt": ">", "lt": "<"}[op]
+                raise SimpleTypeError(f"{lexical!r} is not {word} {text} ({label})")
+        size = len(value) if isinstance(value, str | bytes | list) else None
+        if size is not None:
+            if length is not None and size != length:
+                raise SimpleTypeError(f"{lexical[:40]!r} must have length {length} ({label})")
+            if min_length is not None and size < min_length:
+                raise SimpleTypeError(f"{lexical[:40]!r} is shorter than {min_length} ({label})")
+            if max_length is not None and size > max_length:
+                raise SimpleTypeError(f"{lexical[:40]!r} is longer than {max_length} ({label})")
+        if isinstance(value, Decimal | int) and not isinstance(value, bool):
+            frac, total = _digits(value)
+            if fraction_digits is not None and frac > fraction_digits:
+                raise SimpleTypeError(
+                    f"{lexical!r} has more than {fraction_digits} fraction digits ({label})"
+                )
+            if total_digits is not None and total > total_digits:
+                raise SimpleTypeError(f"{lexical!r} has more than {total_digits} digits ({label})")
+        for rx in regexes:
+            if not rx.fullmatch(lexical):
+                raise SimpleTypeError(f"{lexical[:40]!r} does not match the pattern of {label}")
+        if allowed is not None and lexical not in allowed:
+            choices = ", ".join(sorted(allowed))[:200]
+            raise SimpleTypeError(f"{lexical[:40]!r} is not one of {choices} ({label})")
+
+    def parse(text: str) -> Any:
+        value = base.parse(text)
+        check(value, base.format(value))
+        return value
+
+    def fmt(value: Any) -> str:
+        lexical = base.format(value)
+        check(value, lexical)
+        return lexical
+
+    parse_in = format_in = None
+    if base.parse_in is not None and base.format_in is not None:
+        b_in, b_out = base.parse_in, base.format_in
+
+        def parse_in(text: str, element: Any) -> Any:
+            value = b_in(text, element)
+            if qname_allowed and text.strip() not in qname_allowed and value not in qname_allowed:
+                raise SimpleTypeError(f"{text.strip()!r} is not an allowed value of {label}")
+            return value
+
+        def format_in(value: Any, element: Any) -> str:
+            return b_out(value, element)
+
+    return SimpleType(name, base.python_type, parse, fmt, parse_in, format_in, namespace)
+
+
+def enumeration_type(enum_cls: type, base: SimpleType, name: str, namespace: str) -> SimpleType:
+    """An enumeration as a Python :class:`enum.Enum` whose values are the lexical forms."""
+    members: dict[str, Any] = {m.value: m for m in enum_cls}  # type: ignore[attr-defined]
+    canonical = {base.format(base.parse(v)): m for v, m in members.items()}
+    label = f"{name} ({{{namespace}}})" if namespace else name
+
+    def parse(text: str) -> Any:
+        try:
+            lexical = base.format(base.parse(text))
+        except SimpleTypeError:
+            lexical = text.strip()
+        member = canonical.get(lexical)
+        if member is None:
+            choices = ", ".join(sorted(members))[:200]
+            raise SimpleTypeError(f"{text.strip()[:40]!r} is not one of {choices} ({label})")
+        return member
+
+    def fmt(value: Any) -> str:
+        if isinstance(value, enum_cls):
+            return str(value.value)  # type: ignore[attr-defined]
+        if isinstance(value, str) and value in members:
+            return value
+        choices = ", ".join(sorted(members))[:200]
+        raise SimpleTypeError(f"{value!r} is not one of {choices} ({label})")
+
+    return SimpleType(name, enum_cls, parse, fmt, namespace=namespace)
+
+
+def list_type(item: SimpleType, name: str, namespace: str) -> SimpleType:
+    """An ``xsd:list``: whitespace-separated items as a Python list."""
+
+    def parse(text: str) -> list[Any]:
+        return [item.parse(t) for t in text.split()]
+
+    def fmt(value: Any) -> str:
+        if not isinstance(value, list | tuple):
+            raise SimpleTypeError(f"list type {name} needs a list, not {type(value).__name__}")
+        out = [item.format(v) for v in value]
+        for o in out:
+            if not o or any(c.isspace() for c in o):
+                raise SimpleTypeError(f"list item {o!r} of {name} would not survive the round trip")
+        return " ".join(out)
+
+    parse_in = format_in = None
+    if item.parse_in is not None and item.format_in is not None:
+        i_in, i_out = item.parse_in, item.format_in
+
+        def parse_in(text: str, element: Any) -> list[Any]:
+            return [i_in(t, element) for t in text.split()]
+
+        def format_in(value: Any, element: Any) -> str:
+            return " ".join(i_out(v, element) for v in value)
+
+    return SimpleType(name, list, parse, fmt, parse_in, format_in, namespace)
+
+
+def union_type(members: list[SimpleType], name: str, namespace: str) -> SimpleType:
+    """An ``xsd:union``: the first member type that accepts the text."""
+
+    def parse(text: str) -> Any:
+        errors = []
+        for m in members:
+            try:
+                return m.parse(text)
+            except SimpleTypeError as exc:
+                errors.append(str(exc))
+        raise SimpleTypeError(f"{text.strip()[:40]!r} fits no member of union {name}")
+
+    def fmt(value: Any) -> str:
+        for m in members:
+            if isinstance(value, m.python_type) and not (
+                isinstance(value, bool) and m.python_type is not bool
+            ):
+                try:
+                    return m.format(value)
+                except SimpleTypeError:
+                    continue
+        for m in members:
+            try:
+                return m.format(value)
+            except SimpleTypeError:
+                continue
+        raise SimpleTypeError(f"{value!r} fits no member of union {name}")
+
+    return SimpleType(name, object, parse, fmt, namespace=namespace)
+
+
+for _name, _item in (("IDREFS", "IDREF"), ("ENTITIES", "ENTITY"), ("NMTOKENS", "NMTOKEN")):
+    SIMPLE_TYPES[_name] = list_type(SIMPLE_TYPES[_item], _name, XSD_NS)

@@ -1,0 +1,946 @@
+"""XML <-> Python binding for generated types.
+
+Generated code declares plain dataclasses deriving from :class:`Complex` and,
+after all classes exist, attaches a :class:`ComplexBinding` that lists the
+XML content in document order::
+
+    @dataclass(slots=True, kw_only=True)
+    class Point(Complex):
+        x: int
+        label: str | None = None
+
+    Point.__binding__ = ComplexBinding(
+        Point,
+        type_name="{urn:geo}Point",
+        content=(Element("x", "{urn:geo}x", xs.INT),),
+        attributes=(Attribute("label", "label", xs.STRING),),
+    )
+
+The binding is compiled on first use into a parse plan and a writer.  Errors
+are :class:`BindingError` naming the element path (``Point/x: 'a' is not a
+valid xsd:int``); unknown elements and attributes are reported, never dropped.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, TypeVar
+
+from lxml import etree
+
+from gridware.codegen.runtime.simpletypes import SimpleType, SimpleTypeError
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_XSI_TYPE = f"{{{XSI}}}type"
+_XSI_NIL = f"{{{XSI}}}nil"
+_XSI_ATTRS = {
+    _XSI_TYPE,
+    _XSI_NIL,
+    f"{{{XSI}}}schemaLocation",
+    f"{{{XSI}}}noNamespaceSchemaLocation",
+}
+
+T = TypeVar("T", bound="Complex")
+
+
+class BindingError(ValueError):
+    """XML that does not fit its binding, or a value that cannot be written.
+
+    ``path`` lists the element names from the document element down.
+    """
+
+    def __init__(self, message: str, path: Sequence[str] = ()) -> None:
+        self.message = message
+        self.path = list(path)
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        return f"{'/'.join(self.path)}: {self.message}" if self.path else self.message
+
+    def inside(self, name: str) -> BindingError:
+        """The same error one level further out."""
+        self.path.insert(0, name)
+        self.args = (self._text(),)
+        return self
+
+
+class _Nil:
+    """The value of an optional nillable element written as ``xsi:nil="true"``."""
+
+    _instance: ClassVar[_Nil | None] = None
+
+    def __new__(cls) -> _Nil:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NIL"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NIL = _Nil()
+Nil = _Nil
+
+
+class ElementCodec:
+    """A type whose values are read and written by code outside the generated module.
+
+    The container uses it to map ``wsa:EndpointReferenceType`` to its own
+    :class:`~gridware.container.addressing.EndpointReference`.
+    """
+
+    python_type: type = object
+
+    def read_element(self, el: etree._Element) -> Any:
+        raise NotImplementedError
+
+    def write_element(self, value: Any, el: etree._Element) -> None:
+        raise NotImplementedError
+
+
+class AnyElement:
+    """The type of an element declared ``xs:anyType``: the element itself, as lxml."""
+
+    def __repr__(self) -> str:
+        return "ANY_ELEMENT"
+
+
+ANY_ELEMENT = AnyElement()
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    """A value together with the element name it travels under.
+
+    Used in repeated groups and substitution groups where the value's type
+    alone does not tell which element it is.
+    """
+
+    tag: str
+    value: Any
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+# -- content descriptors ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """An element particle stored in attribute ``attr``.
+
+    ``type`` is a :class:`SimpleType` or a :class:`Complex` subclass;
+    ``substitutes`` lists the other elements (tag, type) that may stand in for it.
+    """
+
+    attr: str
+    tag: str
+    type: Any
+    min: int = 1
+    max: int | None = 1
+    nillable: bool = False
+    default: str | None = None
+    fixed: str | None = None
+    substitutes: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def many(self) -> bool:
+        return self.max is None or self.max > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Any_:
+    """An ``xs:any`` wildcard: matching elements are kept as lxml elements."""
+
+    attr: str
+    namespace: str = "##any"
+    target_namespace: str | None = None
+    min: int = 0
+    max: int | None = None
+
+    @property
+    def many(self) -> bool:
+        return self.max is None or self.max > 1
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A choice (at most once) between particles, each stored in its own attribute."""
+
+    particles: tuple[Element | Any_, ...]
+    min: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    """An ``xs:all`` group: its elements in any order."""
+
+    particles: tuple[Element, ...]
+    min: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Repeated:
+    """A repeating group: its elements in document order, as one list attribute.
+
+    Items are values of the elements' types; an item whose type does not tell
+    its element (two elements of one type) is a :class:`Tagged`.
+    """
+
+    attr: str
+    particles: tuple[Element | Any_, ...]
+    min: int = 0
+    max: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    attr: str
+    tag: str
+    type: SimpleType
+    required: bool = False
+    default: str | None = None
+    fixed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AnyAttribute:
+    """Attributes not declared, kept in a dict (Clark name -> text)."""
+
+    attr: str
+    namespace: str = "##any"
+    target_namespace: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """The text value of a type with simple content."""
+
+    attr: str
+    type: SimpleType
+
+
+Particle = Element | Any_ | Choice | All | Repeated
+
+
+def _ns_ok(constraint: str, target: str | None, uri: str | None) -> bool:
+    if constraint == "##any":
+        return True
+    if constraint == "##other":
+        return uri is not None and uri != target
+    allowed = constraint.split()
+    for a in allowed:
+        if a == "##local" and uri is None:
+            return True
+        if a == "##targetNamespace" and uri == target:
+            return True
+        if a == uri:
+            return True
+    return False
+
+
+def _uri(tag: str) -> str | None:
+    return tag[1:].partition("}")[0] if tag.startswith("{") else None
+
+
+# -- complex types ---------------------------------------------------------------------------------
+
+
+class Complex:
+    """Base of generated classes for complex types."""
+
+    __slots__ = ()
+    __binding__: ClassVar[ComplexBinding]
+
+    def to_element(self, tag: str | None = None) -> etree._Element:
+        """This value as an element (``tag`` defaults to the class's global element)."""
+        b = type(self).__binding__
+        name = tag or b.element_tag
+        if name is None:
+            raise BindingError(f"{type(self).__name__} is a type: give the element tag to write")
+        return b.build(self, name, b.cls)
+
+    def to_xml(self, tag: str | None = None, *, pretty: bool = False) -> bytes:
+        el = self.to_element(tag)
+        return etree.tostring(el, encoding="utf-8", xml_declaration=True, pretty_print=pretty)
+
+    @classmethod
+    def from_element(cls: type[T], el: etree._Element) -> T:
+        """Read a value of this class from an element (``xsi:type`` honoured)."""
+        try:
+            value: T = cls.__binding__.read(el)
+        except BindingError as exc:
+            raise exc.inside(_local(el.tag) if isinstance(el.tag, str) else "?") from None
+        return value
+
+    @classmethod
+    def from_xml(cls: type[T], data: bytes | str) -> T:
+        from gridware.container.xml import XMLError, parse_xml
+
+        raw = data.encode() if isinstance(data, str) else data
+        try:
+            root = parse_xml(raw)
+        except XMLError as exc:
+            raise BindingError(str(exc)) from None
+        return cls.from_element(root)
+
+
+class _Step:
+    """One step of a parse plan: consume children from position ``i``."""
+
+    __slots__ = ("first",)
+    first: frozenset[str]
+
+    def consume(self, kids: list[etree._Element], i: int, values: dict[str, Any]) -> int:
+        raise NotImplementedError
+
+    def required(self) -> bool:
+        raise NotImplementedError
+
+
+def _read_value(t: Any, el: etree._Element, nillable: bool) -> Any:
+    if t is ANY_ELEMENT:
+        return copy.deepcopy(el)
+    if isinstance(t, ElementCodec):
+        return t.read_element(el)
+    if nillable:
+        nil = el.get(_XSI_NIL)
+        if nil is not None and nil.strip() in ("true", "1"):
+            if len(el) or (el.text and el.text.strip()):
+                raise BindingError("an element with xsi:nil must be empty")
+            return NIL
+    if isinstance(t, SimpleType):
+        if len(el):
+            raise BindingError(f"expected {t.name} text, found child elements")
+        try:
+            return t.read(el.text or "", el)
+        except SimpleTypeError as exc:
+            raise BindingError(str(exc)) from None
+    return t.__binding__.read(el)
+
+
+class _ElementStep(_Step):
+    __slots__ = ("attr", "max", "min", "nillable", "particle", "types")
+
+    def __init__(self, p: Element) -> None:
+        self.particle = p
+        self.attr = p.attr
+        self.min = p.min
+        self.max = p.max
+        self.nillable = p.nillable
+        self.types: dict[str, tuple[Any, bool]] = {p.tag: (p.type, False)}
+        for tag, t in p.substitutes:
+            self.types[tag] = (t, True)
+        self.first = frozenset(self.types)
+
+    def required(self) -> bool:
+        return self.min > 0
+
+    def consume(self, kids: list[etree._Element], i: int, values: dict[str, Any]) -> int:
+        p = self.particle
+        types = self.types
+        out: list[Any] = []
+        n = len(kids)
+        while i < n and (self.max is None or len(out) < self.max):
+            kid = kids[i]
+            hit = types.get(kid.tag)
+            if hit is None:
+                break
+            t, substituted = hit
+            try:
+                v = _read_value(t, kid, self.nillable)
+            except BindingError as exc:
+                raise exc.inside(_local(kid.tag)) from None
+            if v is NIL and p.min > 0:
+                v = None
+            if substituted and not isinstance(v, Complex):
+                v = Tagged(kid.tag, v)
+            out.append(v)
+            i += 1
+        if len(out) < self.min:
+            raise BindingError(f"missing element <{_local(p.tag)}>")
+        if p.many:
+            values[self.attr] = out
+        elif out:
+            values[self.attr] = out[0]
+        return i
+
+
+class _AnyStep(_Step):
+    __slots__ = ("attr", "many", "max", "min", "namespace", "stop", "target")
+
+    def __init__(self, p: Any_, stop: frozenset[str]) -> None:
+        self.attr = p.attr
+        self.min = p.min
+        self.max = p.max
+        self.many = p.many
+        self.namespace = p.namespace
+        self.target = p.target_namespace
+        self.stop = stop
+        self.first = frozenset()
+
+    def required(self) -> bool:
+        return self.min > 0
+
+    def matches(self, tag: str) -> bool:
+        return tag not in self.stop and _ns_ok(self.namespace, self.target, _uri(tag))
+
+    def consume(self, kids: list[etree._Element], i: int, values: dict[str, Any]) -> int:
+        out: list[etree._Element] = []
+        n = len(kids)
+        while i < n and (self.max is None or len(out) < self.max):
+            kid = kids[i]
+            if not self.matches(kid.tag):
+                break
+            out.append(copy.deepcopy(kid))
+            i += 1
+        if len(out) < self.min:
+            raise BindingError(f"missing {self.min} element(s) matching the wildcard")
+        if self.many:
+            values[self.attr] = out
+        elif out:
+            values[self.attr] = out[0]
+        return i
+
+
+class _ChoiceStep(_Step):
+    __slots__ = ("alternatives", "min", "names")
+
+    def __init__(self, c: Choice, stop: frozenset[str]) -> None:
+        self.alternatives: list[_Step] = []
+        first: set[str] = set()
+        for p in c.particles:
+            step = _ElementStep(p) if isinstance(p, Element) else _AnyStep(p, stop)
+            self.alternatives.append(step)
+            first |= step.first
+        self.first = frozenset(first)
+        self.min = c.min
+        self.names = [
+            f"<{_local(p.tag)}>" if isinstance(p, Element) else "any element" for p in c.particles
+        ]
+
+    def required(self) -> bool:
+        return self.min > 0 and all(a.required() for a in self.alternatives)
+
+    def consume(self, kids: list[etree._Element], i: int, values: dict[str, Any]) -> int:
+        if i < len(kids):
+            tag = kids[i].tag
+            for alt in self.alternatives:
+                if tag in alt.first or (isinstance(alt, _AnyStep) and alt.matches(tag)):
+                    return alt.consume(kids, i, values)
+        if self.required():
+            raise BindingError(f"expected one of {', '.join(self.names)}")
+        return i
+
+
+class _AllStep(_Step):
+    __slots__ = ("steps",)
+
+    def __init__(self, a: All) -> None:
+        self.steps = {p.tag: _ElementStep(p) for p in a.particles}
+        self.first = frozenset(self.steps)
+
+    def required(self) -> bool:
+        return any(s.required() for s in self.steps.values())
+
+    def consume(self, kids: list[etree._Element], i: int, values: dict[str, Any]) -> int:
+        seen: set[str] = set()
+        n = len(kids)
+        while i < n:
+            step = self.steps.get(kids[i].tag)
+            if step is None:
+                break
+            if step.particle.tag in seen:
+                raise BindingError(
+                    f"<{_local(step.particle.tag)}> appears twice in an xs:all group"
+                )
+            seen.add(step.particle.tag)
+            i = step.consume(kids, i, values)
+        for tag, step in self.steps.items():
+            if tag not in seen and step.required():
+                raise BindingError(f"missing element <{_local(tag)}>")
+        return i
+
+
+class _RepeatedStep(_Step):
+    __slots__ = ("any", "attr", "max", "min", "types")
+
+    def __init__(self, r: Repeated, stop: frozenset[str]) -> None:
+        self.attr = r.attr
+        self.min = r.min
+        self.max = r.max
+        self.types: dict[str, tuple[Any, bool, bool]] = {}
+        seen_types: dict[int, int] = {}
+        for p in r.particles:
+            if isinstance(p, Element):
+                for _tag, t in ((p.tag, p.type), *p.substitutes):
+                    seen_types[id(t)] = seen_types.get(id(t), 0) + 1
+        self.any: _AnyStep | None = None
+        for p in r.particles:
+            if isinstance(p, Element):
+                for tag, t in ((p.tag, p.type), *p.substitutes):
+                    ambiguous = seen_types[id(t)] > 1 or not isinstance(t, type)
+                    self.types[tag] = (t, ambiguous, p.nillable)
+            else:
+                self.any = _AnyStep(p, stop)
+        self.first = frozenset(self.types)
+
+    def required(self) -> bool:
+        return self.min > 0
+
+    def consume(self, kids: list[etree._Element], i: int, values: dict[str, Any]) -> int:
+        out: list[Any] = []
+        n = len(kids)
+        while i < n and (self.max is None or len(out) < self.max):
+            kid = kids[i]
+            hit = self.types.get(kid.tag)
+            if hit is None:
+                if self.any is not None and self.any.matches(kid.tag):
+                    out.append(copy.deepcopy(kid))
+                    i += 1
+                    continue
+                break
+            t, tagged, nillable = hit
+            try:
+                v = _read_value(t, kid, nillable)
+            except BindingError as exc:
+                raise exc.inside(_local(kid.tag)) from None
+            out.append(Tagged(kid.tag, v) if tagged else v)
+            i += 1
+        if len(out) < self.min:
+            raise BindingError(f"expected at least {self.min} element(s) in {self.attr}")
+        values[self.attr] = out
+        return i
+
+
+@dataclass
+class ComplexBinding:
+    """How one generated class maps to XML."""
+
+    cls: type
+    type_name: str | None = None
+    content: tuple[Particle, ...] = ()
+    attributes: tuple[Attribute | AnyAttribute, ...] = ()
+    text: Text | None = None
+    mixed: str | None = None  # attribute holding mixed content: text and Tagged items
+    abstract: bool = False
+    element_tag: str | None = None
+
+    def __post_init__(self) -> None:
+        self._compiled = False
+
+    # -- compile ----------------------------------------------------------------------------
+    def _compile(self) -> None:
+        steps: list[_Step] = []
+        follow: set[str] = set()
+        # wildcards stop at the first elements a later step can take
+        for p in reversed(self.content):
+            stop = frozenset(follow)
+            if isinstance(p, Element):
+                step: _Step = _ElementStep(p)
+            elif isinstance(p, Any_):
+                step = _AnyStep(p, stop)
+            elif isinstance(p, Choice):
+                step = _ChoiceStep(p, stop)
+            elif isinstance(p, All):
+                step = _AllStep(p)
+            else:
+                step = _RepeatedStep(p, stop)
+            steps.append(step)
+            follow |= step.first
+        steps.reverse()
+        self._steps = steps
+        self._attrs = {a.tag: a for a in self.attributes if isinstance(a, Attribute)}
+        self._any_attr = next((a for a in self.attributes if isinstance(a, AnyAttribute)), None)
+        self._field_names = {f.name for f in fields(self.cls)}
+        self._compiled = True
+
+    # -- read -------------------------------------------------------------------------------
+    def read(self, el: etree._Element) -> Any:
+        """Parse ``el`` into an instance (of a derived class if ``xsi:type`` says so)."""
+        xsi_type = el.get(_XSI_TYPE)
+        if xsi_type is not None:
+            target = self._derived(xsi_type, el)
+            if target is not self.cls:
+                return _binding_of(target).read_as(el)
+        if self.abstract:
+            raise BindingError(
+                f"{self.type_name or self.cls.__name__} is abstract: an xsi:type is needed"
+            )
+        return self.read_as(el)
+
+    def _derived(self, xsi_type: str, el: etree._Element) -> type:
+        from gridware.codegen.runtime.simpletypes import QNAME
+
+        try:
+            name = QNAME.read(xsi_type, el)
+        except SimpleTypeError as exc:
+            raise BindingError(f"bad xsi:type: {exc}") from None
+        if name == self.type_name:
+            return self.cls
+        todo: list[type] = list(self.cls.__subclasses__())
+        while todo:
+            sub = todo.pop()
+            b = sub.__dict__.get("__binding__")
+            if b is not None and b.type_name == name:
+                return sub
+            todo.extend(sub.__subclasses__())
+        for other in _ALSO_DERIVED.get(self.cls, ()):
+            if _binding_of(other).type_name == name:
+                return other
+        raise BindingError(
+            f"xsi:type {name} is not {self.type_name or self.cls.__name__} or derived from it"
+        )
+
+    def read_as(self, el: etree._Element) -> Any:
+        if not self._compiled:
+            self._compile()
+        values: dict[str, Any] = {}
+        # attributes
+        extra: dict[str, str] = {}
+        for raw_name, raw_text in el.attrib.items():
+            name, text = str(raw_name), str(raw_text)
+            a = self._attrs.get(name)
+            if a is not None:
+                try:
+                    values[a.attr] = a.type.read(text, el)
+                except SimpleTypeError as exc:
+                    raise BindingError(f"attribute {_local(name)}: {exc}") from None
+                if a.fixed is not None and text.strip() != a.fixed:
+                    raise BindingError(f"attribute {_local(name)} must be {a.fixed!r}")
+            elif name in _XSI_ATTRS:
+                continue
+            elif self._any_attr is not None and _ns_ok(
+                self._any_attr.namespace, self._any_attr.target_namespace, _uri(name)
+            ):
+                extra[name] = text
+            else:
+                raise BindingError(f"unexpected attribute {name}")
+        for a in self._attrs.values():
+            if a.attr not in values:
+                if a.required:
+                    raise BindingError(f"missing attribute {_local(a.tag)}")
+                if a.default is not None or a.fixed is not None:
+                    values[a.attr] = a.type.read(
+                        a.default if a.default is not None else a.fixed or "", el
+                    )
+        if self._any_attr is not None:
+            values[self._any_attr.attr] = extra
+        # content
+        if self.text is not None:
+            if len(el):
+                raise BindingError("expected text, found child elements")
+            try:
+                values[self.text.attr] = self.text.type.read(el.text or "", el)
+            except SimpleTypeError as exc:
+                raise BindingError(str(exc)) from None
+        elif self.mixed is not None:
+            values[self.mixed] = _mixed_items(el, self)
+        else:
+            kids = [k for k in el if isinstance(k.tag, str)]
+            i = 0
+            for step in self._steps:
+                i = step.consume(kids, i, values)
+            if i < len(kids):
+                raise BindingError(f"unexpected element <{_local(kids[i].tag)}>")
+            if el.text and el.text.strip():
+                raise BindingError("unexpected text content (the type is not mixed)")
+        return self.cls(**values)
+
+    # -- write ------------------------------------------------------------------------------
+    def build(self, value: Any, tag: str, declared: type) -> etree._Element:
+        el = etree.Element(tag)
+        self.fill(value, el, declared)
+        return el
+
+    def fill(self, value: Any, el: etree._Element, declared: type) -> None:
+        if not self._compiled:
+            self._compile()
+        if type(value) is not declared or self.abstract:
+            if self.type_name is None:
+                raise BindingError(f"{type(value).__name__} has no type name for xsi:type")
+            from gridware.codegen.runtime.simpletypes import QNAME
+
+            el.set(_XSI_TYPE, QNAME.write(self.type_name, el))
+        for a in self.attributes:
+            if isinstance(a, AnyAttribute):
+                for name, text in (getattr(value, a.attr) or {}).items():
+                    el.set(name, text)
+                continue
+            v = getattr(value, a.attr)
+            if v is None:
+                if a.required:
+                    raise BindingError(f"attribute {_local(a.tag)} is required")
+                continue
+            try:
+                el.set(a.tag, a.type.write(v, el))
+            except SimpleTypeError as exc:
+                raise BindingError(f"attribute {_local(a.tag)}: {exc}") from None
+        if self.text is not None:
+            v = getattr(value, self.text.attr)
+            try:
+                el.text = self.text.type.write(v, el)
+            except SimpleTypeError as exc:
+                raise BindingError(str(exc)) from None
+            return
+        if self.mixed is not None:
+            _write_mixed(el, getattr(value, self.mixed), self)
+            return
+        for p in self.content:
+            _write_particle(p, value, el)
+
+
+_ALSO_DERIVED: dict[type, list[type]] = {}
+
+
+def _binding_of(cls: type) -> ComplexBinding:
+    b: ComplexBinding = cls.__binding__  # type: ignore[attr-defined]
+    return b
+
+
+def register_restriction(base: type, derived: type) -> None:
+    """Record that ``derived`` (not a Python subclass) restricts ``base`` for xsi:type."""
+    _ALSO_DERIVED.setdefault(base, []).append(derived)
+
+
+def _write_value(el: etree._Element, t: Any, v: Any, nillable: bool) -> None:
+    if t is ANY_ELEMENT and isinstance(v, etree._Element):
+        el.text = v.text
+        for name, value in v.attrib.items():
+            el.set(name, value)
+        for kid in v:
+            el.append(copy.deepcopy(kid))
+        return
+    if v is None or v is NIL:
+        if not nillable:
+            raise BindingError("a value is required (the element is not nillable)")
+        el.set(_XSI_NIL, "true")
+        return
+    if isinstance(t, ElementCodec):
+        t.write_element(v, el)
+        return
+    if isinstance(t, SimpleType):
+        try:
+            el.text = t.write(v, el)
+        except SimpleTypeError as exc:
+            raise BindingError(str(exc)) from None
+        return
+    if not isinstance(v, t):
+        raise BindingError(f"expected a {t.__name__}, not {type(v).__name__}")
+    type(v).__binding__.fill(v, el, t)
+
+
+def _element_for(p: Element, v: Any) -> tuple[str, Any, Any]:
+    """(tag, declared type, value) for a value of element particle ``p``."""
+    if isinstance(v, Tagged):
+        for tag, t in ((p.tag, p.type), *p.substitutes):
+            if tag == v.tag:
+                return tag, t, v.value
+        raise BindingError(f"<{_local(v.tag)}> cannot stand for <{_local(p.tag)}>")
+    if p.substitutes and isinstance(v, Complex):
+        if isinstance(p.type, type) and type(v) is p.type:
+            return p.tag, p.type, v
+        for tag, t in p.substitutes:
+            if isinstance(t, type) and type(v) is t:
+                return tag, t, v
+    return p.tag, p.type, v
+
+
+def _write_particle(p: Particle, value: Any, parent: etree._Element) -> None:
+    if isinstance(p, Element):
+        v = getattr(value, p.attr)
+        items = v if p.many else ([] if v is None and (p.min == 0 or not p.nillable) else [v])
+        if p.many and not isinstance(v, list):
+            raise BindingError(f"{p.attr} must be a list")
+        if len(items) < p.min:
+            raise BindingError(f"<{_local(p.tag)}> is required")
+        if p.max is not None and len(items) > p.max:
+            raise BindingError(f"<{_local(p.tag)}> may appear at most {p.max} time(s)")
+        for item in items:
+            tag, t, item_v = _element_for(p, item)
+            child = etree.SubElement(parent, tag)
+            try:
+                _write_value(child, t, item_v, p.nillable)
+            except BindingError as exc:
+                raise exc.inside(_local(tag)) from None
+    elif isinstance(p, Any_):
+        v = getattr(value, p.attr)
+        items = v if p.many else ([] if v is None else [v])
+        if len(items) < p.min:
+            raise BindingError(f"{p.attr}: at least {p.min} element(s) needed")
+        for item in items:
+            if not isinstance(item, etree._Element):
+                raise BindingError(f"{p.attr} holds lxml elements, not {type(item).__name__}")
+            parent.append(copy.deepcopy(item))
+    elif isinstance(p, Choice):
+        chosen = [q for q in p.particles if _present(getattr(value, q.attr), q)]
+        if len(chosen) > 1:
+            names = ", ".join(q.attr for q in chosen)
+            raise BindingError(f"only one of {names} may be set (an xs:choice)")
+        if not chosen and p.min > 0 and all(q.min > 0 for q in p.particles):
+            names = ", ".join(q.attr for q in p.particles)
+            raise BindingError(f"one of {names} must be set (an xs:choice)")
+        for q in chosen:
+            _write_particle(q, value, parent)
+    elif isinstance(p, All):
+        for q in p.particles:
+            _write_particle(q, value, parent)
+    else:
+        _write_repeated(p, getattr(value, p.attr), parent)
+
+
+def _present(v: Any, p: Element | Any_) -> bool:
+    if p.many:
+        return bool(v)
+    return v is not None
+
+
+def _write_repeated(r: Repeated, items: Iterable[Any], parent: etree._Element) -> None:
+    elements = [p for p in r.particles if isinstance(p, Element)]
+    has_any = any(isinstance(p, Any_) for p in r.particles)
+    for item in items:
+        if isinstance(item, etree._Element) and has_any:
+            parent.append(copy.deepcopy(item))
+            continue
+        target = _repeated_target(elements, item)
+        tag, t, v = target
+        child = etree.SubElement(parent, tag)
+        nillable = next((p.nillable for p in elements if p.tag == tag), False)
+        try:
+            _write_value(child, t, v, nillable)
+        except BindingError as exc:
+            raise exc.inside(_local(tag)) from None
+
+
+def _repeated_target(elements: list[Element], item: Any) -> tuple[str, Any, Any]:
+    if isinstance(item, Tagged):
+        for p in elements:
+            for tag, t in ((p.tag, p.type), *p.substitutes):
+                if tag == item.tag:
+                    return tag, t, item.value
+        raise BindingError(f"<{_local(item.tag)}> is not allowed here")
+    for p in elements:
+        for tag, t in ((p.tag, p.type), *p.substitutes):
+            if isinstance(t, type) and type(item) is t:
+                return tag, t, item
+    for p in elements:
+        for tag, t in ((p.tag, p.type), *p.substitutes):
+            if isinstance(t, type) and isinstance(item, t):
+                return tag, t, item
+    raise BindingError(f"cannot tell which element a {type(item).__name__} is: wrap it in Tagged")
+
+
+def _mixed_particles(b: ComplexBinding) -> tuple[list[Element], list[Any_]]:
+    elements: list[Element] = []
+    wildcards: list[Any_] = []
+    for p in b.content:
+        for q in (p,) if isinstance(p, Element | Any_) else p.particles:
+            if isinstance(q, Element):
+                elements.append(q)
+            elif isinstance(q, Any_):
+                wildcards.append(q)
+    return elements, wildcards
+
+
+def _mixed_items(el: etree._Element, b: ComplexBinding) -> list[Any]:
+    """Text and element values of mixed content, in document order."""
+    elements, wildcards = _mixed_particles(b)
+    types: dict[str, tuple[Any, bool]] = {}
+    for p in elements:
+        for tag, t in ((p.tag, p.type), *p.substitutes):
+            types[tag] = (t, p.nillable)
+    out: list[Any] = []
+    if el.text:
+        out.append(el.text)
+    for kid in el:
+        if isinstance(kid.tag, str):
+            hit = types.get(kid.tag)
+            if hit is not None:
+                try:
+                    out.append(Tagged(kid.tag, _read_value(hit[0], kid, hit[1])))
+                except BindingError as exc:
+                    raise exc.inside(_local(kid.tag)) from None
+            elif any(_ns_ok(w.namespace, w.target_namespace, _uri(kid.tag)) for w in wildcards):
+                out.append(copy.deepcopy(kid))
+            else:
+                raise BindingError(f"unexpected element <{_local(kid.tag)}>")
+        if kid.tail:
+            out.append(kid.tail)
+    return out
+
+
+def _write_mixed(el: etree._Element, items: list[Any], b: ComplexBinding) -> None:
+    elements, _ = _mixed_particles(b)
+    last: etree._Element | None = None
+    for item in items:
+        if isinstance(item, str):
+            if last is None:
+                el.text = (el.text or "") + item
+            else:
+                last.tail = (last.tail or "") + item
+            continue
+        if isinstance(item, etree._Element):
+            last = copy.deepcopy(item)
+            el.append(last)
+            continue
+        tag, t, v = _repeated_target(elements, item)
+        last = etree.SubElement(el, tag)
+        _write_value(last, t, v, False)
+
+
+# -- global elements ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GlobalElement:
+    """A global element declaration: its tag and type (for message parts)."""
+
+    tag: str
+    type: Any
+    nillable: bool = False
+
+    def read(self, el: etree._Element) -> Any:
+        if el.tag != self.tag:
+            raise BindingError(f"expected <{_local(self.tag)}>, found <{_local(str(el.tag))}>")
+        try:
+            v = _read_value(self.type, el, self.nillable)
+        except BindingError as exc:
+            raise exc.inside(_local(self.tag)) from None
+        return None if v is NIL else v
+
+    def build(self, value: Any) -> etree._Element:
+        el = etree.Element(self.tag)
+        try:
+            _write_value(el, self.type, value, self.nillable)
+        except BindingError as exc:
+            raise exc.inside(_local(self.tag)) from None
+        return el
+
+
+__all__ = [
+    "ANY_ELEMENT",
+    "NIL",
+    "All",
+    "AnyAttribute",
+    "Any_",
+    "Attribute",
+    "BindingError",
+    "Choice",
+    "Complex",
+    "ComplexBinding",
+    "Element",
+    "ElementCodec",
+    "GlobalElement",
+    "Nil",
+    "Repeated",
+    "Tagged",
+    "Text",
+    "register_restriction",
+]
