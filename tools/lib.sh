@@ -19,6 +19,23 @@ as_root_apt() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+want_apt() {
+    # want_apt PKG...: as root, install the missing Debian packages (via as_root_apt);
+    # otherwise only say which are missing (the tests that need them skip, or fail under CI=true).
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        as_root_apt "$@"
+        return
+    fi
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] || echo "gridware: missing Debian packages (tests will skip): ${missing[*]}" >&2
+}
+
+# Interop peers of the security tests: grid-proxy-init/-info, grid-cert-*, grid-ca-create, openssl.
+SECURITY_TEST_PACKAGES=(globus-proxy-utils globus-gsi-cert-utils-progs globus-simple-ca openssl)
+
 find_python() {
     for py in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
         [ -n "$py" ] || continue

@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 from lxml import etree
 
 from gridware import __version__
+from gridware.clients import security_cli
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -369,6 +370,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("when", metavar="SECONDS|DATETIME|infinity")
     op("destroy", "destroy a resource now", cmd_destroy)
+    security_cli.add_commands(sub)
+
+    from gridware.codegen import cli as codegen_cli
+
+    gen = sub.add_parser(
+        "wsdl2py",
+        help="generate typed Python proxies and stubs from a WSDL",
+        description="Generate a package (types, faults, client proxies, server stubs) from a WSDL.",
+    )
+    codegen_cli.add_arguments(gen)
+    gen.set_defaults(func=codegen_cli.run)
     return parser
 
 
@@ -379,6 +391,7 @@ def _fail(message: str, status: int = EXIT_ERROR) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gridware`` command."""
+    from gridware.codegen.errors import CodegenError
     from gridware.container.addressing import AddressingError
     from gridware.container.client import TransportError
     from gridware.container.faults import Fault
@@ -400,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         _fail(f"{type(exc).__name__}: {exc.description}")
-    except (TransportError, AddressingError, OSError, ValueError) as exc:
+    except (TransportError, AddressingError, CodegenError, OSError, ValueError) as exc:
         if args.debug:
             raise
         _fail(str(exc))
