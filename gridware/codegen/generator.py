@@ -20,7 +20,7 @@ from pathlib import Path
 
 from gridware.codegen.errors import CodegenError
 from gridware.codegen.loader import DocumentLoader
-from gridware.codegen.naming import NameTable, attr_name, class_name
+from gridware.codegen.naming import NameTable, attr_name, class_name, namespace_prefix
 from gridware.codegen.pysrc import (
     LINE_LENGTH,
     Call,
@@ -34,7 +34,7 @@ from gridware.codegen.pysrc import (
     subscript,
     tuple_of,
 )
-from gridware.codegen.types_gen import PAny, PElem, TypesGenerator, field_line
+from gridware.codegen.types_gen import WELL_KNOWN_TYPES, PAny, PElem, TypesGenerator, field_line
 from gridware.codegen.wsdl import Binding, Definitions, Operation, PortType, load_wsdl
 from gridware.codegen.xsd import ComplexTypeDef
 from gridware.container import faults as container_faults
@@ -57,6 +57,14 @@ _WSRF_NAMESPACES = (ns.WSRF_RP, ns.WSRF_RL, ns.GT4_RP, ns.GT4_RL)
 _WSRF_ACTIONS = set(WSRF_1_2.actions.values()) | set(GT4.actions.values())
 _RL_NAMESPACES = (ns.WSRF_RL, ns.GT4_RL)
 _ADDRESSING_BY_NS = {ns.WSA_2004_03: "2004/03", ns.WSA_2004_08: "2004/08"}
+# names that annotations in generated proxies and stubs may use
+_ANNOTATION_IMPORTS = (
+    ("datetime", ("date", "datetime", "time")),
+    ("decimal", ("Decimal",)),
+    ("lxml", ("etree",)),
+    ("gridware.codegen.runtime.model", ("ANY_ELEMENT", "Nil", "Tagged")),
+    ("gridware.codegen.runtime.simpletypes", ("Duration",)),
+)
 
 
 @dataclass
@@ -137,6 +145,11 @@ def _used(text: str, names: set[str]) -> list[str]:
     return sorted(set(_IDENT.findall(code)) & names)
 
 
+def _qualify(annotation: str, names: set[str]) -> str:
+    """Refer to ``names`` through the types module (``types_.Name``) in an annotation."""
+    return _IDENT.sub(lambda m: f"types_.{m[0]}" if m[0] in names else m[0], annotation)
+
+
 def _docstring(text: str, indent: str) -> list[str]:
     words = text.split()
     lines: list[str] = []
@@ -168,10 +181,14 @@ class Generator:
         taken = set(self.types.class_names.taken)
         fault_names = NameTable(taken)
         pt_names = NameTable(taken)
-        for pt in self.d.port_types.values():
+        # the port types of the WSDL itself (those of imported WSDLs only if it has none)
+        own = [pt for pt in self.d.port_types.values() if pt.source.location == self.d.location]
+        for pt in own or list(self.d.port_types.values()):
             binding = self.d.binding_for(pt)
             if binding is None:
-                continue
+                # a port type without a SOAP binding (as the standard WSDLs ship them):
+                # assume document/literal over SOAP 1.1, the WS-I Basic Profile default
+                binding = Binding(pt.qname, pt, "1.1", "document", {}, pt.source)
             self.port_types.append(self._port_type(pt, binding, pt_names, fault_names))
         out = GeneratedPackage(self.package)
         name = Path(self.d.location.partition("gridware.wsdl:")[2] or self.d.location).name
@@ -207,6 +224,13 @@ class Generator:
             model.operations.append(self._operation(pt, binding, op, methods, fault_names))
         if pt.resource_properties:
             model.resource = self._resource(pt, model.name)
+        # a method named like a type would shadow it in annotations inside the class
+        clashing = {op.method for op in model.operations} & self._types_names()
+        if clashing:
+            for op in model.operations:
+                op.returns = _qualify(op.returns, clashing)
+                for p in op.params:
+                    p.annotation = _qualify(p.annotation, clashing)
         return model
 
     def _default_action(self, pt: PortType, op: Operation, kind: str) -> str:
@@ -366,7 +390,10 @@ class Generator:
         if existing is not None:
             return existing.name
         local = tag.rpartition("}")[2]
-        name = names.claim(class_name(local if local.endswith("Fault") else local + "Fault"))
+        wanted = class_name(local if local.endswith("Fault") else local + "Fault")
+        if wanted in names.taken:
+            wanted = namespace_prefix(tag[1:].partition("}")[0]) + wanted
+        name = names.claim(wanted)
         known = container_faults.fault_class_for(tag)
         base = "faults.SenderFault"
         if known is not None:
@@ -418,9 +445,13 @@ class Generator:
     def _imports(self, body: str, extra: list[tuple[str, list[str]]]) -> list[str]:
         """Import sections for what ``body`` uses, plus ``extra`` (module, names)."""
         wanted: list[tuple[str, list[str]]] = [("__future__", ["annotations"]), *extra]
-        wanted.append((".types", _used(body, self._types_names())))
-        if _used(body, {"EndpointReference"}):
-            wanted.append(("gridware.container.addressing", ["EndpointReference"]))
+        wanted.append((".types", _used(re.sub(r"types_\.\w+", "", body), self._types_names())))
+        if "types_." in body:
+            wanted.append((".", ["types as types_"]))
+        for module, names in _ANNOTATION_IMPORTS:
+            wanted.append((module, _used(body, set(names))))
+        epr_names = {"EndpointReference"} | {known[0] for known in WELL_KNOWN_TYPES.values()}
+        wanted.append(("gridware.container.addressing", _used(body, epr_names)))
         return import_block(wanted)
 
     def _head(self, doc: str, body: str, extra: list[tuple[str, list[str]]]) -> str:
@@ -519,15 +550,23 @@ class Generator:
                     args = Call("", [f"{q(p.name)}: {p.name}" for p in op.params], "{", "}")
                     call = Call(
                         "await self._ainvoke" if is_async else "self._invoke",
-                        [f"{pt.table}[{q(op.name)}]", args],
+                        [subscript(pt.table, q(op.name)), args],
                     )
                     body += ["", self._def("async " if is_async else "", op, ["self"])]
                     body += self._op_doc(op)
                     body.append(statement(f"result: {op.returns}", call, 8))
                     body.append("        return result")
         text = "\n".join(body) + "\n"
+        fault_names = sorted(
+            {f for pt in self.port_types for op in pt.operations for f in op.faults}
+        )
+        exported = [f"{pt.name}{v}" for pt in self.port_types for v in ("Client", "AsyncClient")]
+        if exported or fault_names:
+            # importing the fault classes registers them: replies raise the typed faults
+            all_names = Call("", [q(n) for n in sorted(exported + fault_names)], "[", "]")
+            text += "\n\n" + statement("__all__", all_names) + "\n"
         codecs = sorted(set(re.findall(r"\b(Wrapped|Bare|Rpc|RpcPart)\(", text)))
-        extra: list[tuple[str, list[str]]] = []
+        extra: list[tuple[str, list[str]]] = [(".faults", fault_names)]
         if self.port_types:
             extra.append(("gridware.codegen.runtime.operation", ["OperationBinding", *codecs]))
             extra.append(("gridware.container.proxy", ["AsyncServiceProxy", "ServiceProxy"]))
@@ -542,7 +581,7 @@ class Generator:
             local = pt.port_type.qname.rpartition("}")[2]
             r = pt.resource
             if r is not None:
-                container_names |= {"Resource", "ResourceProperty"}
+                container_names |= {"Resource"} | ({"ResourceProperty"} if r.properties else set())
                 body += [
                     "",
                     "",
@@ -588,21 +627,23 @@ class Generator:
                 statement("port_type", q(local), 4),
             ]
             if r is not None:
-                body.append(f"    resource_class: ClassVar[type[Resource] | None] = {r.name}")
+                body.append(statement("resource_class: ClassVar[type[Resource] | None]", r.name, 4))
             for op in pt.operations:
                 if op.wsrf and r is not None:
                     continue
-                body += ["", f"    @operation(binding={pt.table}[{q(op.name)}])"]
+                binding = Call(f"binding={pt.table}", [q(op.name)], "[", "]", False)
+                body += ["", statement("", Call("@operation", [binding]), 4)]
                 body.append(self._def("", op, ["self", "context: RequestContext"]))
                 body += self._op_doc(op)
                 message = f"{pt.name}Service.{op.method}"
-                body.append(f"        raise NotImplementedError({q(message)})")
+                raise_ = Call("raise NotImplementedError", [q(message)])
+                body.append("        " + render(raise_, 8))
         text = "\n".join(body) + "\n"
         extra: list[tuple[str, list[str]]] = [
             ("gridware.container", sorted(container_names) if self.port_types else []),
             ("typing", _used(text, {"ClassVar"})),
             ("gridware.codegen.runtime", _used(text, {"xs"})),
-            (".client", [pt.table for pt in self.port_types]),
+            (".client", _used(text, {pt.table for pt in self.port_types})),
         ]
         return self._head(f"Service stubs for {name}: subclass them and implement.", text, extra)
 

@@ -47,6 +47,8 @@ class DocumentLoader:
         """The canonical location of ``location`` as imported from ``referrer``."""
         if location in shipped.WELL_KNOWN_LOCATIONS:
             return "gridware.wsdl:" + shipped.WELL_KNOWN_LOCATIONS[location]
+        if location.startswith("gridware.wsdl:"):
+            return location
         if referrer and referrer.startswith("gridware.wsdl:"):
             rel = shipped.resolve_location(location, referrer.partition(":")[2])
             if rel is not None:

@@ -83,9 +83,18 @@ class NameTable:
 
 
 def namespace_prefix(uri: str | None) -> str:
-    """A short CamelCase tag for a namespace, used to tell same-named types apart."""
+    """A short CamelCase tag for a namespace, used to tell same-named things apart.
+
+    ``.../wsrf/2004/06/wsrf-WS-ResourceLifetime-1.2-draft-01.xsd`` -> ``ResourceLifetime``,
+    ``http://docs.oasis-open.org/wsrf/rl-2`` -> ``Rl``.
+    """
     if not uri:
         return "NoNs"
-    tail = re.split(r"[/:#]", uri.rstrip("/#").removesuffix(".xsd").removesuffix(".wsdl"))
-    words = [w for w in tail if w and not w.startswith("www")][-2:]
-    return "".join(class_name(w) for w in words) or "Ns"
+    segments = [s for s in re.split(r"[/:#]", uri) if s and not s.startswith("www")]
+    for segment in reversed(segments):
+        stem = re.sub(r"\.(xsd|wsdl)$", "", segment)
+        stem = re.sub(r"-[0-9].*$", "", stem)
+        words = [w for w in stem.split("-") if w and not w.isdigit()]
+        if words:
+            return class_name(words[-1])
+    return "Ns"

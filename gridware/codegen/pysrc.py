@@ -178,6 +178,8 @@ def join_module(head: Sequence[str], body: str) -> str:
     """Module text: docstring and imports, the blank lines formatters want, the body."""
     top = "\n".join(head).rstrip("\n")
     code = body.lstrip("\n")
+    if not code.strip():
+        return top + "\n"
     first = code.split("\n", 1)[0]
     gap = "\n\n\n" if first.startswith(("class ", "def ", "@", "async def ")) else "\n\n"
     return top + gap + code

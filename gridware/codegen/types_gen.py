@@ -216,7 +216,9 @@ class TypesGenerator:
         self._complex: dict[object, ClassModel] = {}
         self._simple: dict[str, Simple] = {}
         self._element_classes: dict[str, ClassModel] = {}
-        self.elements: dict[str, tuple[Expr, str, bool]] = {}  # tag -> (type expr, annotation, nillable)
+        self.elements: dict[
+            str, tuple[Expr, str, bool]
+        ] = {}  # tag -> (type expr, annotation, nillable)
 
     # -- entry ----------------------------------------------------------------------------------
     def run(self) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from gridware import wsdl as shipped
 from gridware.codegen.errors import CodegenError, error_at
 from gridware.codegen.loader import DocumentLoader
 from gridware.codegen.xsd import SchemaSet, Source
@@ -182,9 +183,13 @@ class _Reader:
                 try:
                     self.read(target)
                 except CodegenError as exc:
-                    raise error_at(
-                        f"cannot import {loc}: {exc.message}", child, doc.location
-                    ) from None
+                    # a standard WSDL imported under a renamed local copy: use ours
+                    known = shipped.NAMESPACE_LOCATIONS.get(child.get("namespace") or "")
+                    if known is None:
+                        raise error_at(
+                            f"cannot import {loc}: {exc.message}", child, doc.location
+                        ) from None
+                    self.read("gridware.wsdl:" + known)
             elif child.tag == _w("types"):
                 for schema in child:
                     if schema.tag == f"{{{ns.XSD}}}schema":

@@ -29,7 +29,13 @@ from typing import Any, ClassVar, Generic, TypeVar, overload
 from lxml import etree
 
 from gridware.codegen.runtime import SimpleType, SimpleTypeError, simple_type
-from gridware.codegen.runtime.model import BindingError, Complex, ElementCodec, GlobalElement
+from gridware.codegen.runtime.model import (
+    AnyElement,
+    BindingError,
+    Complex,
+    ElementCodec,
+    GlobalElement,
+)
 from gridware.container import ns
 from gridware.container.faults import ResourceUnknownFault
 from gridware.container.xml import Element, is_nil, qname
@@ -58,7 +64,7 @@ class ResourceProperty:
     def __init__(
         self,
         name: str,
-        type: SimpleType | str | type | None = "string",
+        type: SimpleType | str | type | AnyElement | ElementCodec | None = "string",
         *,
         default: Any = _MISSING,
         min_occurs: int = 1,
@@ -74,8 +80,10 @@ class ResourceProperty:
             isinstance(type, builtins.type) and issubclass(type, Complex)
         ):
             self.bound, self.simple = type, None
+        elif type is None or isinstance(type, AnyElement):  # lxml elements as they are
+            self.simple = None
         else:
-            self.simple = None if type is None else simple_type(type)
+            self.simple = simple_type(type)
         self.min_occurs = min_occurs
         self.max_occurs = max_occurs
         self.nillable = nillable

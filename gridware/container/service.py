@@ -145,6 +145,20 @@ class OperationSpec:
     binding: OperationBinding | None = None  # generated code: the codecs of the WSDL
 
 
+F = typing.TypeVar("F", bound=Callable[..., Any])
+
+
+@typing.overload
+def operation(func: F) -> F: ...
+@typing.overload
+def operation(
+    func: None = None,
+    *,
+    name: str | None = None,
+    action: str | None = None,
+    blocking: bool = False,
+    binding: OperationBinding | None = None,
+) -> Callable[[F], F]: ...
 def operation(
     func: Callable[..., Any] | None = None,
     *,

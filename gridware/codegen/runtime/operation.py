@@ -23,7 +23,8 @@ from gridware.codegen.runtime.model import BindingError, Complex, GlobalElement
 class MessageCodec(Protocol):
     """Turns keyword arguments into a body element and a body element into a value."""
 
-    tag: str
+    @property
+    def tag(self) -> str: ...
 
     def encode(self, args: dict[str, Any]) -> etree._Element: ...
 
