@@ -227,9 +227,9 @@ class Generator:
         # a method named like a type would shadow it in annotations inside the class
         clashing = {op.method for op in model.operations} & self._types_names()
         if clashing:
-            for op in model.operations:
-                op.returns = _qualify(op.returns, clashing)
-                for p in op.params:
+            for m in model.operations:
+                m.returns = _qualify(m.returns, clashing)
+                for p in m.params:
                     p.annotation = _qualify(p.annotation, clashing)
         return model
 
