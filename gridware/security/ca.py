@@ -173,7 +173,10 @@ class CertificateAuthority:
         bits: int = 2048,
         now: datetime | None = None,
     ) -> Credential:
-        """A host certificate: CN=host, SAN DNS (and IP for an address or localhost)."""
+        """A host certificate: CN=host, SAN DNS (and IP for an address or localhost).
+
+        Like every certificate this CA issues, it ends no later than the CA itself.
+        """
         names: list[x509.GeneralName] = []
         try:
             address = ipaddress.ip_address(host)
@@ -241,7 +244,9 @@ class CertificateAuthority:
             .public_key(public)
             .serial_number(x509.random_serial_number())
             .not_valid_before(current - BACKDATE)
-            .not_valid_after(current + timedelta(days=days))
+            .not_valid_after(
+                min(current + timedelta(days=days), self.certificate.not_valid_after_utc)
+            )
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(data=data), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)

@@ -13,6 +13,8 @@ without the outer SEQUENCE).
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -95,10 +97,10 @@ def _canonical_value(tag: int, content: bytes) -> bytes:
     return der.encode(der.UTF8_STRING, bytes(out))
 
 
-def _rdns(name: x509.Name) -> list[list[tuple[str, der.TLV]]]:
+def _rdns(encoded: bytes) -> list[list[tuple[str, der.TLV]]]:
     """The name's RDNs from its DER: per RDN, (attribute OID, value element)."""
     try:
-        top = der.decode(name.public_bytes()).expect(der.SEQUENCE)
+        top = der.decode(encoded).expect(der.SEQUENCE)
         rdns = []
         for rdn in top.children():
             atvs = []
@@ -115,32 +117,63 @@ def _rdns(name: x509.Name) -> list[list[tuple[str, der.TLV]]]:
         raise InvalidNameError(f"malformed distinguished name: {exc}") from None
 
 
-def canonical_rdns(name: x509.Name) -> list[bytes]:
-    """Per RDN, the canonical encoding of its SET (what OpenSSL compares and hashes)."""
-    return [
+@dataclass(frozen=True)
+class _NameInfo:
+    canonical_rdns: tuple[bytes, ...]
+    dn: str
+    hash: str
+
+
+@lru_cache(maxsize=4096)
+def _info(encoded: bytes) -> _NameInfo:
+    """Everything derived from one name, computed once per distinct DER encoding."""
+    rdns = _rdns(encoded)
+    canonical = tuple(
         der.encode_set(
             [
                 der.encode_sequence(der.encode_oid(oid), _canonical_value(v.tag, v.content))
                 for oid, v in rdn
             ]
         )
-        for rdn in _rdns(name)
-    ]
+        for rdn in rdns
+    )
+    digest = hashlib.sha1(b"".join(canonical), usedforsecurity=False).digest()
+    dn = "".join(
+        "/"
+        + "+".join(
+            f"{_SHORT_NAMES.get(oid, oid)}={_escaped(_oneline_bytes(value.tag, value.content))}"
+            for oid, value in rdn
+        )
+        for rdn in rdns
+    )
+    return _NameInfo(canonical, dn, f"{int.from_bytes(digest[:4], 'little'):08x}")
+
+
+def _name_info(name: x509.Name) -> _NameInfo:
+    return _info(name.public_bytes())
+
+
+def canonical_rdns(name: x509.Name) -> list[bytes]:
+    """Per RDN, the canonical encoding of its SET (what OpenSSL compares and hashes)."""
+    return list(_name_info(name).canonical_rdns)
 
 
 def canonical_encoding(name: x509.Name) -> bytes:
-    return b"".join(canonical_rdns(name))
+    return b"".join(_name_info(name).canonical_rdns)
 
 
 def names_match(a: x509.Name, b: x509.Name) -> bool:
-    """Equal as OpenSSL compares names (canonical encodings; case and spacing folded)."""
-    return a == b or canonical_encoding(a) == canonical_encoding(b)
+    """Equal as OpenSSL compares names (canonical encodings; case and spacing folded).
+
+    Not ``a == b``: that ignores the string types, which OpenSSL does not for
+    values outside the directory-string types.
+    """
+    return _name_info(a).canonical_rdns == _name_info(b).canonical_rdns
 
 
 def subject_hash(name: x509.Name) -> str:
     """OpenSSL's subject hash of a name, as 8 hex digits (``openssl x509 -hash``)."""
-    digest = hashlib.sha1(canonical_encoding(name), usedforsecurity=False).digest()
-    return f"{int.from_bytes(digest[:4], 'little'):08x}"
+    return _name_info(name).hash
 
 
 def subject_hash_old(name: x509.Name) -> str:
@@ -174,15 +207,7 @@ def dn_string(name: x509.Name) -> str:
     names, ``+`` between the values of a multi-valued RDN, and bytes outside
     printable ASCII (UTF-8 included) as ``\\xHH``.
     """
-    parts = []
-    for rdn in _rdns(name):
-        parts.append(
-            "+".join(
-                f"{_SHORT_NAMES.get(oid, oid)}={_escaped(_oneline_bytes(value.tag, value.content))}"
-                for oid, value in rdn
-            )
-        )
-    return "".join("/" + p for p in parts)
+    return _name_info(name).dn
 
 
 def parse_dn(text: str) -> x509.Name:

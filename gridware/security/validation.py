@@ -28,6 +28,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from cryptography import x509
@@ -401,7 +402,7 @@ class _PathCheck:
             raise WeakKeyError(
                 f"{subject} is signed with {algorithm.name}, which is too weak", subject
             )
-        if not names_match(cert.issuer, issuer.subject):
+        if _names(cert).issuer != _names(issuer).subject:
             raise BadSignatureError(f"{subject} was not issued by {_name(issuer)}", subject)
         try:
             _verify_signature(issuer.public_key(), cert)
@@ -440,10 +441,8 @@ class _PathCheck:
             raise KeyUsageError(
                 f"{_name(issuer)} may not sign proxies (keyUsage lacks digitalSignature)", subject
             )
-        rdns = canonical_rdns(cert.subject)
-        if len(rdns) != len(canonical_rdns(issuer.subject)) + 1 or rdns[:-1] != canonical_rdns(
-            issuer.subject
-        ):
+        rdns, issuer_rdns = _names(cert).subject, _names(issuer).subject
+        if len(rdns) != len(issuer_rdns) + 1 or rdns[:-1] != issuer_rdns:
             raise ProxySubjectError(
                 f"proxy subject {subject} is not its issuer's subject {_name(issuer)} plus one CN",
                 subject,
@@ -563,13 +562,31 @@ def _oid_name(oid: x509.ObjectIdentifier) -> str:
     return oid.dotted_string if name == "Unknown OID" else f"{name}, {oid.dotted_string}"
 
 
+@dataclass(frozen=True)
+class _Names:
+    subject: tuple[bytes, ...]
+    issuer: tuple[bytes, ...]
+    subject_dn: str
+
+
+@lru_cache(maxsize=2048)
+def _names(cert: x509.Certificate) -> _Names:
+    """Canonical subject/issuer and the subject's DN string, once per certificate."""
+    return _Names(
+        tuple(canonical_rdns(cert.subject)),
+        tuple(canonical_rdns(cert.issuer)),
+        dn_string(cert.subject),
+    )
+
+
 def _self_issued(cert: x509.Certificate) -> bool:
-    return names_match(cert.subject, cert.issuer)
+    names = _names(cert)
+    return names.subject == names.issuer
 
 
 def _name(cert: x509.Certificate) -> str:
     try:
-        return dn_string(cert.subject)
+        return _names(cert).subject_dn
     except ValueError:
         return "a certificate with an unprintable subject"
 

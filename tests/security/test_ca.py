@@ -104,6 +104,14 @@ def test_revocation_updates_the_crl(pki, tmp_path):
         ca.revoke(stranger.issue_user("Y", key=pki.new_key()).certificate)
 
 
+def test_certificates_never_outlive_the_ca(pki, tmp_path):
+    short = CertificateAuthority.create(
+        tmp_path / "short", "/O=S/CN=S CA", days=10, key=pki.new_key()
+    )
+    user = short.issue_user("U", days=365, key=pki.new_key())
+    assert user.certificate.not_valid_after_utc == short.certificate.not_valid_after_utc
+
+
 def test_install_into_another_directory(pki, tmp_path):
     pki.ca.revoke(pki.user.certificate)
     hash_ = pki.ca.install(tmp_path / "certs")
