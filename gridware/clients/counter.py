@@ -1,4 +1,4 @@
-"""A client for the demo CounterService.
+"""A client for the demo CounterService, on the proxies generated from its WSDL.
 
 ::
 
@@ -11,20 +11,20 @@
 
 from __future__ import annotations
 
-from lxml import etree
-
 from gridware.clients.wsrf import WsrfClient
-from gridware.container.addressing import AddressingError, EndpointReference
+from gridware.container.addressing import EndpointReference
 from gridware.container.client import HttpTransport
-from gridware.container.dialects import WsrfDialect
+from gridware.container.dialects import GT4, WsrfDialect
 from gridware.container.soap import SOAP11, SoapVersion
 from gridware.services.samples.counter import COUNTER_NS
-
-PORT_TYPE = f"{COUNTER_NS}/CounterPortType"
+from gridware.services.samples.generated.counter.client import CounterPortTypeClient
+from gridware.services.samples.generated.counter_gt4.client import (
+    CounterPortTypeClient as GT4CounterPortTypeClient,
+)
 
 
 class CounterClient(WsrfClient):
-    """The counter operations plus every WS-RF operation."""
+    """The counter operations (``create``, ``add``) plus every WS-RF operation."""
 
     def __init__(
         self,
@@ -35,23 +35,17 @@ class CounterClient(WsrfClient):
         transport: HttpTransport | None = None,
     ) -> None:
         super().__init__(epr, dialect=dialect, soap=soap, transport=transport)
+        proxy = GT4CounterPortTypeClient if self.dialect is GT4 else CounterPortTypeClient
+        version = soap if isinstance(soap, str) else soap.name
+        self.proxy = proxy(self.epr, soap=version, transport=transport)
 
     def create(self) -> EndpointReference:
         """Create a counter; returns its endpoint reference."""
-        reply = self.soap.call(
-            f"{PORT_TYPE}/createCounterRequest", etree.Element(f"{{{COUNTER_NS}}}createCounter")
-        )
-        for child in reply:
-            if isinstance(child.tag, str):
-                return EndpointReference.from_element(child)
-        raise AddressingError("createCounterResponse holds no endpoint reference")
+        return self.proxy.createCounter()
 
     def add(self, value: int) -> int:
         """Add ``value``; returns the counter's new value."""
-        el = etree.Element(f"{{{COUNTER_NS}}}add")
-        el.text = str(int(value))
-        reply = self.soap.call(f"{PORT_TYPE}/addRequest", el)
-        return int((reply.text or "").strip())
+        return self.proxy.add(value)
 
     @property
     def value(self) -> int:

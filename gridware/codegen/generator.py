@@ -469,7 +469,6 @@ class Generator:
             body += [
                 "",
                 "",
-                "@faults.register_fault",
                 class_header(f.name, ["TypedFaultMixin", f.base]),
                 *_docstring(
                     f"The fault element {f.tag}; ``detail_value`` is its typed detail.", "    "
@@ -528,8 +527,14 @@ class Generator:
 
     def _render_client(self, name: str) -> str:
         body: list[str] = []
+        by_name = {f.name: f for f in self.faults.values()}
         for pt in self.port_types:
             body += ["", "", self._ops_table(pt)]
+            pt_faults = sorted({f for op in pt.operations for f in op.faults})
+            faults_table = f"{attr_name(pt.name).upper()}_FAULTS"
+            entries = [f"{q(by_name[f].tag)}: {f}" for f in pt_faults]
+            table = Call("", entries, "{", "}")
+            body += [statement(f"{faults_table}: dict[str, type[Fault]]", table)]
             for variant, base, is_async in (
                 ("Client", "ServiceProxy", False),
                 ("AsyncClient", "AsyncServiceProxy", True),
@@ -542,6 +547,7 @@ class Generator:
                     *_docstring(f"{kind} proxy for port type {pt.port_type.qname}.", "    "),
                     "",
                     f"    operations = {pt.table}",
+                    f"    fault_classes = {faults_table}",
                     f"    soap_version = {q(pt.soap)}",
                     f"    addressing = {q(pt.addressing)}",
                     f"    default_address = {q(pt.address) if pt.address else 'None'}",
@@ -562,7 +568,6 @@ class Generator:
         )
         exported = [f"{pt.name}{v}" for pt in self.port_types for v in ("Client", "AsyncClient")]
         if exported or fault_names:
-            # importing the fault classes registers them: replies raise the typed faults
             all_names = Call("", [q(n) for n in sorted(exported + fault_names)], "[", "]")
             text += "\n\n" + statement("__all__", all_names) + "\n"
         codecs = sorted(set(re.findall(r"\b(Wrapped|Bare|Rpc|RpcPart)\(", text)))
@@ -570,6 +575,7 @@ class Generator:
         if self.port_types:
             extra.append(("gridware.codegen.runtime.operation", ["OperationBinding", *codecs]))
             extra.append(("gridware.container.proxy", ["AsyncServiceProxy", "ServiceProxy"]))
+            extra.append(("gridware.container.faults", ["Fault"]))
         extra.append(("typing", _used(text, {"Any"})))
         return self._head(f"Client proxies for {name}.", text, extra)
 
@@ -620,11 +626,13 @@ class Generator:
                     "    The WS-RF operations of the port type come from the container; set",
                     "    ``key`` to the QName of the reference parameter carrying resource keys.",
                 ]
+            dialect = "gt4" if pt.addressing == "2004/03" else "wsrf-1.2"
             body += [
                 '    """',
                 "",
                 statement("namespace", q(tns), 4),
                 statement("port_type", q(local), 4),
+                statement("generated_dialect", q(dialect), 4),
             ]
             if r is not None:
                 body.append(statement("resource_class: ClassVar[type[Resource] | None]", r.name, 4))

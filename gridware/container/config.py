@@ -230,6 +230,6 @@ def _instantiate(
     cls: type[Service], name: str | None, dialect: str | None, options: dict[str, Any], where: str
 ) -> Service:
     try:
-        return cls(name, dialect=dialect or "wsrf-1.2", options=options)
+        return cls(name, dialect=dialect, options=options)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: cannot create {cls.__name__}: {exc}") from None

@@ -17,6 +17,7 @@ from gridware.codegen.runtime.model import BindingError
 from gridware.codegen.runtime.operation import OperationBinding
 from gridware.container.addressing import EndpointReference
 from gridware.container.client import AsyncSoapClient, HttpTransport, SoapClient, TransportError
+from gridware.container.faults import Fault
 
 
 class ReplyMismatchError(TransportError):
@@ -28,6 +29,20 @@ class _ProxyBase:
     soap_version: ClassVar[str] = "1.1"
     addressing: ClassVar[str] = "2005/08"
     default_address: ClassVar[str | None] = None
+    #: fault detail element -> the generated exception class raised for it
+    fault_classes: ClassVar[dict[str, type[Fault]]] = {}
+
+    def _typed(self, fault: Fault) -> Fault:
+        """The fault as this proxy's generated class for its detail element, if any."""
+        if fault.detail is None:
+            return fault
+        cls = self.fault_classes.get(str(fault.detail.tag))
+        if cls is None or isinstance(fault, cls):
+            return fault
+        typed = cls.__new__(cls)
+        typed.__dict__.update(fault.__dict__)
+        typed.args = fault.args
+        return typed
 
     def _endpoint(self, endpoint: EndpointReference | str | None) -> EndpointReference | str:
         target = endpoint if endpoint is not None else self.default_address
@@ -75,7 +90,10 @@ class ServiceProxy(_ProxyBase):
         return self.soap.epr
 
     def _invoke(self, op: OperationBinding, args: dict[str, Any]) -> Any:
-        reply = self.soap.call(op.action, self._encode(op, args))
+        try:
+            reply = self.soap.call(op.action, self._encode(op, args))
+        except Fault as fault:
+            raise self._typed(fault) from None
         return self._decode(op, reply)
 
 
@@ -100,5 +118,8 @@ class AsyncServiceProxy(_ProxyBase):
         return self.soap.epr
 
     async def _ainvoke(self, op: OperationBinding, args: dict[str, Any]) -> Any:
-        reply = await self.soap.call(op.action, self._encode(op, args))
+        try:
+            reply = await self.soap.call(op.action, self._encode(op, args))
+        except Fault as fault:
+            raise self._typed(fault) from None
         return self._decode(op, reply)

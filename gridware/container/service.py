@@ -306,6 +306,7 @@ class Service:
     ``lifetime``        offer Destroy/SetTerminationTime (default: not for singletons)
     ``wsdl``            WSDL file per dialect set name, e.g. ``{"wsrf-1.2": "counter.wsdl"}``;
                         relative names are looked up in :mod:`gridware.wsdl`
+    ``generated_dialect``  set by wsdl2py: the only dialect set the stub can serve
     """
 
     namespace: ClassVar[str] = ns.GRIDWARE
@@ -315,6 +316,7 @@ class Service:
     singleton: ClassVar[bool] = False
     lifetime: ClassVar[bool | None] = None
     wsdl: ClassVar[str | Mapping[str, str] | None] = None
+    generated_dialect: ClassVar[str | None] = None  # set by wsdl2py stubs
     operations: ClassVar[dict[str, OperationSpec]] = {}
 
     def __init_subclass__(cls, **kw: Any) -> None:
@@ -332,12 +334,18 @@ class Service:
         self,
         name: str | None = None,
         *,
-        dialect: str | WsrfDialect = "wsrf-1.2",
+        dialect: str | WsrfDialect | None = None,
         options: Mapping[str, Any] | None = None,
         home: ResourceHome[Any] | None = None,
     ) -> None:
         self.name = name or type(self).__name__
-        self.dialect = wsrf_dialect(dialect)
+        generated_for = type(self).generated_dialect
+        self.dialect = wsrf_dialect(dialect or generated_for or "wsrf-1.2")
+        if generated_for and self.dialect is not wsrf_dialect(generated_for):
+            raise ValueError(
+                f"{type(self).__name__} was generated from a {generated_for} WSDL and cannot "
+                f"be deployed as {self.dialect.name}; generate from the other WSDL"
+            )
         self.options: dict[str, Any] = dict(options or {})
         self.url = f"http://127.0.0.1:8080/wsrf/services/{self.name}"
         self.limits = XMLLimits()
@@ -594,8 +602,8 @@ class Service:
         if spec.binding is not None:
             try:
                 args.update(spec.binding.input.decode_args(body_el))
-            except BindingError as exc:
-                raise faults.SenderFault(f"{spec.name}: {exc}") from None
+            except BindingError as exc:  # the message names the element path
+                raise faults.SenderFault(str(exc)) from None
             return args
         if spec.raw:
             args[spec.params[0].name] = body_el

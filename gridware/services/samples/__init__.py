@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from gridware.container.service import Service
-from gridware.services.samples.counter import COUNTER_NS, Counter, CounterService
-from gridware.services.samples.version import VERSION_NS, VersionService
+from gridware.services.samples.counter import (
+    COUNTER_NS,
+    Counter,
+    CounterService,
+    GT4CounterService,
+)
+from gridware.services.samples.version import VERSION_NS, GT4VersionService, VersionService
 
 
 def demo_services() -> list[Service]:
@@ -17,8 +22,8 @@ def demo_services() -> list[Service]:
     return [
         CounterService(),
         VersionService(),
-        CounterService("gt4/CounterService", dialect="gt4"),
-        VersionService("gt4/VersionService", dialect="gt4"),
+        GT4CounterService("gt4/CounterService"),
+        GT4VersionService("gt4/VersionService"),
     ]
 
 
@@ -27,6 +32,8 @@ __all__ = [
     "VERSION_NS",
     "Counter",
     "CounterService",
+    "GT4CounterService",
+    "GT4VersionService",
     "VersionService",
     "demo_services",
 ]

@@ -1,4 +1,8 @@
-"""A singleton service whose resource properties describe the container."""
+"""A singleton service whose resource properties describe the container.
+
+Implemented on the stubs generated from ``version.wsdl`` (WSRF 1.2) and
+``version-gt4.wsdl`` (Globus Toolkit 4 drafts).
+"""
 
 from __future__ import annotations
 
@@ -6,30 +10,35 @@ import socket
 from datetime import UTC, datetime
 
 from gridware import __version__
-from gridware.container import Resource, ResourceProperty, Service, operation
+from gridware.container import RequestContext, ResourceProperty, Service
+from gridware.services.samples.generated.version.server import (
+    VersionPortTypeService,
+    VersionResource,
+)
+from gridware.services.samples.generated.version_gt4.server import (
+    VersionPortTypeService as GT4VersionPortTypeService,
+)
+from gridware.services.samples.generated.version_gt4.server import (
+    VersionResource as GT4VersionResource,
+)
 
 VERSION_NS = "http://gridware.org/samples/version"
 
 
-class ContainerInfo(Resource):
+class ContainerInfo(VersionResource):
     """The version of gridware, when the container started and where it runs."""
 
-    namespace = VERSION_NS
-    document = "VersionResourceProperties"
-
-    version = ResourceProperty("Version", "string", default=__version__)
-    start_time = ResourceProperty("StartTime", "dateTime")
-    hostname = ResourceProperty("Hostname", "string")
+    version = ResourceProperty(f"{{{VERSION_NS}}}Version", "string", default=__version__)
 
 
-class VersionService(Service):
-    """The container's version and start time, as resource properties of a singleton."""
+class GT4ContainerInfo(GT4VersionResource):
+    version = ResourceProperty(f"{{{VERSION_NS}}}Version", "string", default=__version__)
 
-    namespace = VERSION_NS
-    port_type = "VersionPortType"
-    resource_class = ContainerInfo
+
+class VersionLogic(Service):
+    """The singleton's behaviour, for either generated stub."""
+
     singleton = True
-    wsdl = {"wsrf-1.2": "version.wsdl", "gt4": "version-gt4.wsdl"}
 
     def startup(self) -> None:
         assert self.home is not None
@@ -37,7 +46,20 @@ class VersionService(Service):
         info.start_time = datetime.now(UTC)
         info.hostname = socket.gethostname()
 
-    @operation
-    def getVersion(self) -> str:
+    def getVersion(self, context: RequestContext) -> str:
         """The gridware version of this container."""
         return __version__
+
+
+class VersionService(VersionLogic, VersionPortTypeService):
+    """The container's version and start time (OASIS WSRF 1.2)."""
+
+    resource_class = ContainerInfo
+    wsdl = "version.wsdl"
+
+
+class GT4VersionService(VersionLogic, GT4VersionPortTypeService):
+    """The container's version and start time (Globus Toolkit 4 drafts)."""
+
+    resource_class = GT4ContainerInfo
+    wsdl = "version-gt4.wsdl"
