@@ -326,8 +326,37 @@ def _read_value(t: Any, el: etree._Element, nillable: bool) -> Any:
     return t.__binding__.read(el)
 
 
+def _simple_reader(t: SimpleType, tag: str) -> Any:
+    """A fast reader of elements with simple content of a context-free type."""
+    parse = t.parse
+    local = _local(tag)
+
+    def read(kid: etree._Element) -> Any:
+        if len(kid):
+            raise BindingError(f"expected {t.name} text, found child elements", [local])
+        try:
+            return parse(kid.text or "")
+        except SimpleTypeError as exc:
+            raise BindingError(str(exc), [local]) from None
+
+    return read
+
+
+def _complex_reader(cls: type, tag: str) -> Any:
+    """A reader of elements of a generated class (no nil, no substitutes)."""
+    local = _local(tag)
+
+    def read(kid: etree._Element) -> Any:
+        try:
+            return _binding_of(cls).read(kid)
+        except BindingError as exc:
+            raise exc.inside(local) from None
+
+    return read
+
+
 class _ElementStep(_Step):
-    __slots__ = ("attr", "max", "min", "nillable", "particle", "types")
+    __slots__ = ("attr", "fast", "max", "min", "nillable", "particle", "tag", "types")
 
     def __init__(self, p: Element) -> None:
         self.particle = p
@@ -335,15 +364,42 @@ class _ElementStep(_Step):
         self.min = p.min
         self.max = p.max
         self.nillable = p.nillable
+        self.tag = p.tag
         self.types: dict[str, tuple[Any, bool]] = {p.tag: (p.type, False)}
         for tag, t in p.substitutes:
             self.types[tag] = (t, True)
         self.first = frozenset(self.types)
+        self.fast: Any = None
+        if not p.substitutes and not p.nillable:
+            if isinstance(p.type, SimpleType) and p.type.parse_in is None:
+                self.fast = _simple_reader(p.type, p.tag)
+            elif isinstance(p.type, type) and issubclass(p.type, Complex):
+                self.fast = _complex_reader(p.type, p.tag)
 
     def required(self) -> bool:
         return self.min > 0
 
     def consume(self, kids: list[etree._Element], i: int, values: dict[str, Any]) -> int:
+        fast = self.fast
+        if fast is not None:
+            tag, hi, n = self.tag, self.max, len(kids)
+            if hi == 1:
+                if i < n and kids[i].tag == tag:
+                    values[self.attr] = fast(kids[i])
+                    i += 1
+                elif self.min:
+                    raise BindingError(f"missing element <{_local(tag)}>")
+                if self.particle.many:
+                    values[self.attr] = [values[self.attr]] if self.attr in values else []
+                return i
+            items: list[Any] = []
+            while i < n and kids[i].tag == tag and (hi is None or len(items) < hi):
+                items.append(fast(kids[i]))
+                i += 1
+            if len(items) < self.min:
+                raise BindingError(f"missing element <{_local(tag)}>")
+            values[self.attr] = items
+            return i
         p = self.particle
         types = self.types
         out: list[Any] = []
@@ -560,6 +616,7 @@ class ComplexBinding:
         self._attrs = {a.tag: a for a in self.attributes if isinstance(a, Attribute)}
         self._any_attr = next((a for a in self.attributes if isinstance(a, AnyAttribute)), None)
         self._field_names = {f.name for f in fields(self.cls)}
+        self._writers = [_writer(p) for p in self.content]
         self._compiled = True
 
     # -- read -------------------------------------------------------------------------------
@@ -605,7 +662,7 @@ class ComplexBinding:
         values: dict[str, Any] = {}
         # attributes
         extra: dict[str, str] = {}
-        for raw_name, raw_text in el.attrib.items():
+        for raw_name, raw_text in el.items():
             name, text = str(raw_name), str(raw_text)
             a = self._attrs.get(name)
             if a is not None:
@@ -644,7 +701,7 @@ class ComplexBinding:
         elif self.mixed is not None:
             values[self.mixed] = _mixed_items(el, self)
         else:
-            kids = [k for k in el if isinstance(k.tag, str)]
+            kids = list(el.iterchildren(etree.Element))
             i = 0
             for step in self._steps:
                 i = step.consume(kids, i, values)
@@ -693,8 +750,8 @@ class ComplexBinding:
         if self.mixed is not None:
             _write_mixed(el, getattr(value, self.mixed), self)
             return
-        for p in self.content:
-            _write_particle(p, value, el)
+        for write in self._writers:
+            write(value, el)
 
 
 _ALSO_DERIVED: dict[type, list[type]] = {}
@@ -794,6 +851,61 @@ def _write_particle(p: Particle, value: Any, parent: etree._Element) -> None:
             _write_particle(q, value, parent)
     else:
         _write_repeated(p, getattr(value, p.attr), parent)
+
+
+def _writer(p: Particle) -> Any:
+    """A compiled writer for one particle (fast paths for the common element shapes)."""
+    if isinstance(p, Element) and not p.substitutes and not p.nillable:
+        attr, tag, lo, hi, many = p.attr, p.tag, p.min, p.max, p.many
+        local = _local(tag)
+        sub_element = etree.SubElement
+        if isinstance(p.type, SimpleType) and p.type.format_in is None:
+            fmt = p.type.format
+
+            def write_simple(value: Any, parent: etree._Element) -> None:
+                v = getattr(value, attr)
+                items = v if many else (() if v is None else (v,))
+                if many and not isinstance(v, list):
+                    raise BindingError(f"{attr} must be a list")
+                if len(items) < lo:
+                    raise BindingError(f"<{local}> is required")
+                if hi is not None and len(items) > hi:
+                    raise BindingError(f"<{local}> may appear at most {hi} time(s)")
+                for item in items:
+                    try:
+                        sub_element(parent, tag).text = fmt(item)
+                    except SimpleTypeError as exc:
+                        raise BindingError(str(exc), [local]) from None
+
+            return write_simple
+        if isinstance(p.type, type) and issubclass(p.type, Complex):
+            cls = p.type
+
+            def write_complex(value: Any, parent: etree._Element) -> None:
+                v = getattr(value, attr)
+                items = v if many else (() if v is None else (v,))
+                if many and not isinstance(v, list):
+                    raise BindingError(f"{attr} must be a list")
+                if len(items) < lo:
+                    raise BindingError(f"<{local}> is required")
+                if hi is not None and len(items) > hi:
+                    raise BindingError(f"<{local}> may appear at most {hi} time(s)")
+                for item in items:
+                    if not isinstance(item, cls):
+                        raise BindingError(
+                            f"expected a {cls.__name__}, not {type(item).__name__}", [local]
+                        )
+                    try:
+                        _binding_of(type(item)).fill(item, sub_element(parent, tag), cls)
+                    except BindingError as exc:
+                        raise exc.inside(local) from None
+
+            return write_complex
+
+    def write_generic(value: Any, parent: etree._Element) -> None:
+        _write_particle(p, value, parent)
+
+    return write_generic
 
 
 def _present(v: Any, p: Element | Any_) -> bool:

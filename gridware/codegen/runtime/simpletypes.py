@@ -59,6 +59,11 @@ class SimpleType:
         return self.format(value)
 
 
+_INT_RE = re.compile(r"[+-]?[0-9]+")
+_DOUBLE_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_DECIMAL_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+
+
 def _collapse(text: str) -> str:
     return " ".join(text.split())
 
@@ -66,7 +71,7 @@ def _collapse(text: str) -> str:
 def _integer(name: str, low: int | None, high: int | None) -> SimpleType:
     def parse(text: str) -> int:
         t = text.strip()
-        if not re.fullmatch(r"[+-]?[0-9]+", t):
+        if not _INT_RE.fullmatch(t):
             raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:{name}")
         v = int(t)
         check(v)
@@ -105,7 +110,7 @@ def _parse_double(text: str) -> float:
     specials = {"INF": math.inf, "+INF": math.inf, "-INF": -math.inf, "NaN": math.nan}
     if t in specials:
         return specials[t]
-    if not re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", t):
+    if not _DOUBLE_RE.fullmatch(t):
         raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:double")
     return float(t)
 
@@ -123,7 +128,7 @@ def _format_double(v: Any) -> str:
 
 def _parse_decimal(text: str) -> Decimal:
     t = text.strip()
-    if not re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", t):
+    if not _DECIMAL_RE.fullmatch(t):
         raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:decimal")
     try:
         return Decimal(t)
@@ -313,6 +318,7 @@ _NAME_START = (
 )
 _NAME_CHAR = _NAME_START + r"\-.0-9\u00B7\u0300-\u036F\u203F-\u2040"
 NCNAME_RE = f"[{_NAME_START}][{_NAME_CHAR}]*"
+_NCNAME = re.compile(NCNAME_RE)
 
 
 class XsdDate(date):
@@ -405,7 +411,7 @@ def _parse_qname_in(text: str, element: Any) -> str:
     prefix, sep, local = t.partition(":")
     if not sep:
         prefix, local = "", t
-    if not re.fullmatch(NCNAME_RE, local) or (prefix and not re.fullmatch(NCNAME_RE, prefix)):
+    if not _NCNAME.fullmatch(local) or (prefix and not _NCNAME.fullmatch(prefix)):
         raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:QName")
     uri = element.nsmap.get(prefix or None) if element is not None else None
     if uri is None and prefix:
