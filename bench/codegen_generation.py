@@ -99,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         lines[rel] = sum(text.count("\n") for text in pkg.files.values())
     total = time.perf_counter() - start_all
     largest = max(lines, key=lambda r: lines[r])
-    print(f"standard set: {len(wsdls)} WSDLs, {sum(lines.values()):,} lines generated in {total:.2f} s")
+    print(
+        f"standard set: {len(wsdls)} WSDLs, {sum(lines.values()):,} lines generated in {total:.2f} s"
+    )
     print(f"largest: {largest} ({lines[largest]:,} lines) in {times[largest]:.3f} s")
 
     src = out / "synthetic.wsdl"
