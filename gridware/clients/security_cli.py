@@ -189,9 +189,10 @@ def cmd_ca_crl(args: argparse.Namespace) -> int:
 
 @_guarded
 def cmd_proxy_init(args: argparse.Namespace) -> int:
-    from gridware.security import environment
-    from gridware.security.credential import Credential
-    from gridware.security.proxy import ProxyKind
+    from gridware.security import environment, files
+    from gridware.security.credential import Credential, load_certificates
+    from gridware.security.names import dn_string
+    from gridware.security.proxy import ProxyKind, identity_certificate
     from gridware.security.trust import TrustStore
     from gridware.security.validation import validate
 
@@ -202,13 +203,14 @@ def cmd_proxy_init(args: argparse.Namespace) -> int:
         _usage("the proxy lifetime must be positive")
     cert_path = Path(args.cert) if args.cert else environment.user_cert_path()
     key_path = Path(args.key) if args.key else environment.user_key_path()
+    if not args.quiet:  # before the pass phrase prompt, as grid-proxy-init does
+        chain = load_certificates(files.read_file(cert_path, "certificate"), str(cert_path))
+        print(f"Your identity: {dn_string(identity_certificate(chain).subject)}", flush=True)
     user = Credential.load(
         cert_path,
         key_path,
         lambda: _read_passphrase(args, "Enter GRID pass phrase for this identity: "),
     )
-    if not args.quiet:
-        print(f"Your identity: {user.identity}")
     if args.verify:
         certdir = Path(args.certdir) if args.certdir else environment.cert_dir()
         validate(user.certificates, TrustStore(certdir))
@@ -289,9 +291,8 @@ def _proxy_info(args: argparse.Namespace) -> int:
         print(proxy.certificate.public_bytes(serialization.Encoding.PEM).decode(), end="")
     fields = args.fields or []
     if (not fields and not args.text) or args.all:
-        expired = "  (expired)" if left <= timedelta(0) else ""
         values["strength"] += " bits"
-        values["timeleft"] = _hms(left) + expired
+        values["timeleft"] = _hms(left)  # 0:00:00 once expired, as grid-proxy-info prints
         for name in _INFO_FIELDS:
             print(f"{name:<9}: {values[name]}")
         if proxy.is_limited and proxy.proxy_type.is_proxy and not proxy.proxy_type.is_limited:

@@ -519,12 +519,13 @@ class _PathCheck:
                             f"{ext.oid.dotted_string}",
                             subject,
                         )
-                revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
-                if revoked is not None and any(e.critical for e in revoked.extensions):
+                if _has_critical_entry_extension(crl):
                     raise CRLError(
-                        f"the CRL of {_name(issuer)} has an entry with a critical extension",
+                        f"the CRL of {_name(issuer)} has an entry with a critical extension "
+                        "(indirect CRLs are not supported)",
                         subject,
                     )
+                revoked = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
             except ValueError as exc:
                 raise CRLError(f"the CRL of {_name(issuer)} is malformed: {exc}", subject) from None
             if revoked is not None:
@@ -555,6 +556,21 @@ def _when(at: datetime | None) -> datetime:
     if at.tzinfo is None:
         raise ValueError("the validation time must be timezone-aware")
     return at
+
+
+_ENTRY_CHECKS: dict[bytes, bool] = {}
+
+
+def _has_critical_entry_extension(crl: x509.CertificateRevocationList) -> bool:
+    """Checked once per CRL: such an entry (certificateIssuer...) changes what others mean."""
+    key = crl.fingerprint(hashes.SHA256())
+    found = _ENTRY_CHECKS.get(key)
+    if found is None:
+        found = any(ext.critical for entry in crl for ext in entry.extensions)
+        if len(_ENTRY_CHECKS) >= 256:
+            _ENTRY_CHECKS.clear()
+        _ENTRY_CHECKS[key] = found
+    return found
 
 
 def _oid_name(oid: x509.ObjectIdentifier) -> str:

@@ -330,7 +330,10 @@ def simple_ca() -> Iterator[dict[str, Path]]:
     request = globus_tool("grid-cert-request")
     sign = globus_tool("grid-ca-sign")
     openssl = globus_tool("openssl")
-    work = Path(tempfile.mkdtemp(prefix="gridware-simpleca-"))
+    # /tmp, not $TMPDIR: the work directory must be reachable for nobody
+    work = Path(
+        tempfile.mkdtemp(prefix="gridware-simpleca-", dir="/tmp" if os.geteuid() == 0 else None)
+    )
     os.chmod(work, 0o755)
     prefix: list[str] = []
     if os.geteuid() == 0:

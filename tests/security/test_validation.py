@@ -23,6 +23,7 @@ from gridware.security import (
     KeyUsageError,
     LegacyProxyError,
     LimitedProxyError,
+    MalformedCertificateError,
     MalformedProxyError,
     NotACAError,
     PathLengthError,
@@ -597,6 +598,77 @@ def _ca_hash(request):
         from gridware.security.names import subject_hash
 
         pki.ca_hash = subject_hash(pki.ca.certificate.subject)
+
+
+def test_crl_extensions_and_crl_signing_rights(pki, pki_ca):
+    from cryptography.x509.oid import ExtensionOID
+
+    def crl_with(extension, *, entry_extension=None, signer=None):
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(pki.ca.certificate.subject)
+            .last_update(NOW - timedelta(hours=1))
+            .next_update(NOW + timedelta(days=1))
+        )
+        if extension is not None:
+            builder = builder.add_extension(extension, critical=True)
+        if entry_extension is not None:
+            entry = (
+                x509.RevokedCertificateBuilder()
+                .serial_number(12345)
+                .revocation_date(NOW - timedelta(hours=1))
+                .add_extension(entry_extension, critical=True)
+                .build()
+            )
+            builder = builder.add_revoked_certificate(entry)
+        crl = builder.sign(signer or pki.ca.private_key, hashes.SHA256())
+        path = pki.ca.trusted_directory / f"{pki.ca_hash}.r0"
+        path.write_bytes(crl.public_bytes(serialization.Encoding.PEM))
+
+    delta = x509.DeltaCRLIndicator(1)
+    crl_with(delta)
+    with pytest.raises(CRLError, match="unsupported critical extension"):
+        check(pki, pki.user)
+    issuer = x509.CertificateIssuer([x509.DirectoryName(parse_dn("/O=Elsewhere/CN=CA"))])
+    crl_with(None, entry_extension=issuer)
+    with pytest.raises(CRLError, match="critical extension"):
+        check(pki, pki.user)
+    crl_with(None)
+    assert check(pki, pki.user)
+    assert delta.oid == ExtensionOID.DELTA_CRL_INDICATOR
+
+
+def test_ca_that_may_not_sign_crls(pki):
+    key = pki.new_key()
+    name = parse_dn("/O=Grid/OU=Test/CN=No CRL CA")
+    root = build_cert(
+        name,
+        (name, key),
+        key,
+        extensions=[
+            (x509.BasicConstraints(ca=True, path_length=None), True),
+            (x509.KeyUsage(False, False, False, False, False, True, False, False, False), True),
+        ],
+    )
+    user = build_cert("/O=Grid/OU=Test/CN=U", Credential(root, key), pki.new_key())
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(name)
+        .last_update(NOW - timedelta(hours=1))
+        .next_update(NOW + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    assert validate([user], TrustStore(certificates=[root]))
+    with pytest.raises(CRLError, match="cRLSign"):
+        validate([user], TrustStore(certificates=[root], crls=[crl]))
+
+
+def test_malformed_extensions(pki):
+    from cryptography.x509.oid import ExtensionOID
+
+    junk = (x509.UnrecognizedExtension(ExtensionOID.BASIC_CONSTRAINTS, b"\x30\x03\x01\x01"), True)
+    with pytest.raises(MalformedCertificateError, match="malformed extensions"):
+        check(pki, make_proxy(pki.user, pki.new_key(), extensions=[pci(), junk]))
 
 
 # -- signing policies ---------------------------------------------------------------------------
