@@ -25,12 +25,21 @@ from typing import Any
 
 from lxml import etree
 
-from gridware.codegen.runtime import SimpleType, format_datetime, parse_datetime, simple_type
+from gridware.codegen.runtime import SimpleType, simple_type
+from gridware.codegen.runtime.model import NIL, BindingError
 from gridware.container import ns
 from gridware.container.addressing import EndpointReference
 from gridware.container.client import AsyncSoapClient, HttpTransport, SoapClient
-from gridware.container.dialects import WsrfDialect, dialect_for_addressing, wsrf_dialect
+from gridware.container.dialects import (
+    WSRF_1_2,
+    WsrfDialect,
+    dialect_for_addressing,
+    wsrf_dialect,
+)
 from gridware.container.faults import InvalidResourcePropertyQNameFault
+from gridware.container.generated.wsrf12 import types as wsrf12
+from gridware.container.generated.wsrf_gt4 import types as wsrf_gt4
+from gridware.container.proxy import ReplyMismatchError
 from gridware.container.soap import SOAP11, SoapVersion
 from gridware.container.xml import Element, is_nil, qname, split_qname
 
@@ -58,50 +67,43 @@ def resource_epr(
 
 
 class _Messages:
-    """Builds WS-RF requests and reads replies; shared by the sync and async clients."""
+    """WS-RF requests and replies, as the message types wsdl2py generated from the
+    dialect's standard WSDLs; shared by the blocking and the async client."""
 
     def __init__(self, dialect: WsrfDialect) -> None:
         self.d = dialect
+        self.m: Any = wsrf12 if dialect is WSRF_1_2 else wsrf_gt4
 
     def action(self, op: str) -> str:
         return self.d.actions[op]
 
-    def _rp(self, local: str, text: str | None = None) -> Element:
-        el = etree.Element(self.d.rp_tag(local), nsmap={"wsrp": self.d.rp})
-        el.text = text
-        return el
-
-    def _qname_element(self, local: str, clark: str) -> Element:
-        uri, name = split_qname(clark)
-        nsmap = {"wsrp": self.d.rp}
-        if uri:
-            nsmap["p"] = uri
-        el = etree.Element(self.d.rp_tag(local), nsmap=nsmap)
-        el.text = f"p:{name}" if uri else name
-        return el
-
     def get_property(self, clark: str) -> Element:
-        return self._qname_element("GetResourceProperty", clark)
+        return self._element("GetResourceProperty", clark)
 
     def get_multiple(self, names: Sequence[str]) -> Element:
-        el = self._rp("GetMultipleResourceProperties")
-        for i, clark in enumerate(names):
-            uri, name = split_qname(clark)
-            nsmap = {f"p{i}": uri} if uri else None
-            child = etree.SubElement(el, self.d.rp_tag("ResourceProperty"), nsmap=nsmap)
-            child.text = f"p{i}:{name}" if uri else name
-        return el
+        return _el(self.m.GetMultipleResourceProperties(resource_property=list(names)))
 
     def get_document(self) -> Element:
-        return self._rp("GetResourcePropertyDocument")
+        if self.d is WSRF_1_2:
+            return _el(self.m.GetResourcePropertyDocument())
+        return etree.Element(self.d.rp_tag("GetResourcePropertyDocument"))  # gridware extension
 
     def query(self, expression: str, namespaces: Mapping[str, str] | None) -> Element:
-        el = self._rp("QueryResourceProperties")
-        nsmap = {p: u for p, u in (namespaces or {}).items() if p}
-        q = etree.SubElement(el, self.d.rp_tag("QueryExpression"), nsmap=nsmap or None)
-        q.set("Dialect", ns.XPATH_DIALECT)
-        q.text = expression
-        return el
+        request: Element = self.m.QueryResourceProperties(
+            query_expression=self.m.QueryExpressionType(
+                dialect=ns.XPATH_DIALECT, content=[expression]
+            )
+        ).to_element()
+        prefixes = {p: u for p, u in (namespaces or {}).items() if p}
+        if prefixes:
+            # the expression's prefixes must be declared where it is written
+            old = request.find(self.d.rp_tag("QueryExpression"))
+            assert old is not None
+            attrib: dict[str, str] = {str(k): str(v) for k, v in old.attrib.items()}
+            new = etree.Element(old.tag, attrib, nsmap=prefixes)
+            new.text = old.text
+            request.replace(old, new)
+        return request
 
     def set_properties(
         self,
@@ -111,52 +113,79 @@ class _Messages:
         *,
         op: str = "SetResourceProperties",
     ) -> Element:
-        el = self._rp(op)
-        ins = list(insert)
+        items: list[Any] = []
+        ins, upd = list(insert), list(update)
         if ins:
-            etree.SubElement(el, self.d.rp_tag("Insert")).extend(ins)
-        upd = list(update)
+            items.append(self.m.InsertType(any=ins))
         if upd:
-            etree.SubElement(el, self.d.rp_tag("Update")).extend(upd)
-        for i, clark in enumerate(delete):
-            uri, name = split_qname(clark)
-            nsmap = {f"d{i}": uri} if uri else None
-            d = etree.SubElement(el, self.d.rp_tag("Delete"), nsmap=nsmap)
-            d.set("ResourceProperty", f"d{i}:{name}" if uri else name)
-        return el
+            items.append(self.m.UpdateType(any=upd))
+        items += [self.m.DeleteType(resource_property=name) for name in delete]
+        if op == "SetResourceProperties":
+            return _el(self.m.SetResourceProperties(items=items))
+        # the single-component operations of WSRF 1.2
+        field = {"Insert": "insert", "Update": "update", "Delete": "delete"}[
+            op.removesuffix("ResourceProperties")
+        ]
+        return _el(getattr(self.m, op)(**{field: items[0] if items else None}))
 
     def destroy(self) -> Element:
-        return etree.Element(self.d.rl_tag("Destroy"))
+        return _el(self.m.Destroy())
 
     def set_termination_time(self, when: datetime | timedelta | None) -> Element:
-        el = etree.Element(self.d.rl_tag("SetTerminationTime"), nsmap={"wsrl": self.d.rl})
         if isinstance(when, timedelta):
             when = datetime.now(UTC) + when
-        child = etree.SubElement(el, self.d.rl_tag("RequestedTerminationTime"))
-        if when is None:
-            child.set(_NIL, "true")
-        else:
-            child.text = format_datetime(when)
-        return el
+        requested = when if when is not None else (NIL if self.d is WSRF_1_2 else None)
+        value = self.m.SetTerminationTime(requested_termination_time=requested)
+        built: Element = self.m.ELEMENTS[self.d.rl_tag("SetTerminationTime")].build(value)
+        return built
 
     def termination_reply(self, reply: Element) -> tuple[datetime | None, datetime]:
-        new = reply.find(self.d.rl_tag("NewTerminationTime"))
-        cur = reply.find(self.d.rl_tag("CurrentTime"))
-        new_t = None if new is None or is_nil(new) else parse_datetime(new.text or "")
-        cur_t = parse_datetime(cur.text or "") if cur is not None else datetime.now(UTC)
-        return new_t, cur_t
+        value = self._read(reply)
+        return value.new_termination_time, value.current_time
+
+    def elements(self, reply: Element) -> list[Element]:
+        """The property elements of a Get/GetMultiple reply."""
+        value = self._read(reply)
+        return list(value.any)
+
+    def document(self, reply: Element) -> Element:
+        if self.d is WSRF_1_2:
+            doc: Element = self._read(reply).any
+            return doc
+        kids = _children(reply)
+        if not kids:
+            raise InvalidResourcePropertyQNameFault("the resource returned no property document")
+        return kids[0]
+
+    def query_result(self, reply: Element) -> list[Element] | str:
+        value = self._read(reply)
+        elements = [c for c in value.content if isinstance(c, etree._Element)]
+        if elements:
+            return elements
+        return "".join(c for c in value.content if isinstance(c, str)).strip()
+
+    def _element(self, local: str, value: Any) -> Element:
+        built: Element = self.m.ELEMENTS[self.d.rp_tag(local)].build(value)
+        return built
+
+    def _read(self, reply: Element) -> Any:
+        binding = self.m.ELEMENTS.get(reply.tag)
+        if binding is None:
+            raise ReplyMismatchError(f"unexpected reply <{etree.QName(reply).localname}>")
+        try:
+            return binding.read(reply)
+        except BindingError as exc:
+            raise ReplyMismatchError(f"the reply does not match the WS-RF schema: {exc}") from None
+
+
+def _el(value: Any) -> Element:
+    """A generated message object as its element."""
+    el: Element = value.to_element()
+    return el
 
 
 def _children(el: Element) -> list[Element]:
     return [c for c in el if isinstance(c.tag, str)]
-
-
-def query_result(reply: Element) -> list[Element] | str:
-    """The elements a query returned, or its text for a string/number/boolean result."""
-    kids = _children(reply)
-    if kids:
-        return kids
-    return (reply.text or "").strip()
 
 
 def property_element(clark: str, value: Value, type: SimpleType | str | None = None) -> Element:
@@ -227,18 +256,14 @@ class WsrfClient(_Base):
         """The resource property document (GetResourcePropertyDocument, or a query
         for ``/*`` where the dialect set has no such operation)."""
         if self.dialect.name == "gt4":
-            reply = self.call("QueryResourceProperties", self.messages.query("/*", None))
-            kids = _children(reply)
-            if not kids:
+            result = self.query("/*")
+            if not isinstance(result, list) or not result:
                 raise InvalidResourcePropertyQNameFault(
                     "the resource returned no property document"
                 )
-            return kids[0]
+            return result[0]
         reply = self.call("GetResourcePropertyDocument", self.messages.get_document())
-        kids = _children(reply)
-        if not kids:
-            raise InvalidResourcePropertyQNameFault("the resource returned no property document")
-        return kids[0]
+        return self.messages.document(reply)
 
     def resolve(self, name: str) -> str:
         """A property QName from ``{ns}local`` or a bare local name (looked up in the document)."""
@@ -248,9 +273,8 @@ class WsrfClient(_Base):
 
     def get_property(self, name: str) -> list[Element]:
         """The elements of one resource property."""
-        return _children(
-            self.call("GetResourceProperty", self.messages.get_property(self.resolve(name)))
-        )
+        reply = self.call("GetResourceProperty", self.messages.get_property(self.resolve(name)))
+        return self.messages.elements(reply)
 
     def get_value(self, name: str, type: SimpleType | str | type = str) -> Any:
         """The value of a single-valued simple property, converted (``None`` when absent/nil)."""
@@ -262,17 +286,15 @@ class WsrfClient(_Base):
     def get_properties(self, names: Sequence[str]) -> list[Element]:
         """The elements of several resource properties, in one call."""
         resolved = [self.resolve(n) for n in names]
-        return _children(
-            self.call("GetMultipleResourceProperties", self.messages.get_multiple(resolved))
-        )
+        reply = self.call("GetMultipleResourceProperties", self.messages.get_multiple(resolved))
+        return self.messages.elements(reply)
 
     def query(
         self, expression: str, namespaces: Mapping[str, str] | None = None
     ) -> list[Element] | str:
         """Evaluate an XPath 1.0 expression against the resource property document."""
-        return query_result(
-            self.call("QueryResourceProperties", self.messages.query(expression, namespaces))
-        )
+        reply = self.call("QueryResourceProperties", self.messages.query(expression, namespaces))
+        return self.messages.query_result(reply)
 
     def set_properties(
         self,
@@ -336,24 +358,27 @@ class AsyncWsrfClient(_Base):
     async def get_property(self, name: str) -> list[Element]:
         if not name.startswith("{"):
             name = self._resolve_from(await self.document(), name)
-        return _children(await self.call("GetResourceProperty", self.messages.get_property(name)))
+        reply = await self.call("GetResourceProperty", self.messages.get_property(name))
+        return self.messages.elements(reply)
 
     async def document(self) -> Element:
         if self.dialect.name == "gt4":
-            reply = await self.call("QueryResourceProperties", self.messages.query("/*", None))
-        else:
-            reply = await self.call("GetResourcePropertyDocument", self.messages.get_document())
-        kids = _children(reply)
-        if not kids:
-            raise InvalidResourcePropertyQNameFault("the resource returned no property document")
-        return kids[0]
+            result = await self.query("/*")
+            if not isinstance(result, list) or not result:
+                raise InvalidResourcePropertyQNameFault(
+                    "the resource returned no property document"
+                )
+            return result[0]
+        reply = await self.call("GetResourcePropertyDocument", self.messages.get_document())
+        return self.messages.document(reply)
 
     async def query(
         self, expression: str, namespaces: Mapping[str, str] | None = None
     ) -> list[Element] | str:
-        return query_result(
-            await self.call("QueryResourceProperties", self.messages.query(expression, namespaces))
+        reply = await self.call(
+            "QueryResourceProperties", self.messages.query(expression, namespaces)
         )
+        return self.messages.query_result(reply)
 
     async def set_properties(
         self,
@@ -380,6 +405,5 @@ __all__ = [
     "AsyncWsrfClient",
     "WsrfClient",
     "property_element",
-    "query_result",
     "resource_epr",
 ]

@@ -145,6 +145,19 @@ def _used(text: str, names: set[str]) -> list[str]:
     return sorted(set(_IDENT.findall(code)) & names)
 
 
+_DERIVED = ("Client", "AsyncClient", "Service", "Resource", "_OPERATIONS", "_FAULTS")
+
+
+def _claim_base(names: NameTable, wanted: str) -> str:
+    """A port type's base name whose derived class and table names are all free."""
+    base, n = wanted, 2
+    while any(base + s in names.taken for s in _DERIVED):
+        base = f"{wanted}{n}"
+        n += 1
+    names.taken.update(base + s for s in _DERIVED)
+    return base
+
+
 def _qualify(annotation: str, names: set[str]) -> str:
     """Refer to ``names`` through the types module (``types_.Name``) in an annotation."""
     return _IDENT.sub(lambda m: f"types_.{m[0]}" if m[0] in names else m[0], annotation)
@@ -213,7 +226,7 @@ class Generator:
         local = pt.qname.rpartition("}")[2]
         model = PortTypeModel(
             pt,
-            names.claim(class_name(local)),
+            _claim_base(names, class_name(local)),
             [],
             binding.soap_version or "1.1",
             self._addressing(pt),

@@ -18,16 +18,14 @@ from typing import Any
 
 from lxml import etree
 
-from gridware.codegen.runtime import (
-    SimpleTypeError,
-    format_datetime,
-    parse_datetime,
-    parse_duration,
-)
+from gridware.codegen.runtime import SimpleTypeError
+from gridware.codegen.runtime.model import NIL, BindingError
 from gridware.container import faults, ns
 from gridware.container.dialects import WSRF_1_2, WsrfDialect
+from gridware.container.generated.wsrf12 import types as wsrf12
+from gridware.container.generated.wsrf_gt4 import types as wsrf_gt4
 from gridware.container.resource import Resource, ResourceHome, ResourceProperty, utcnow
-from gridware.container.xml import Element, XMLError, is_nil, qname, resolve_qname_text
+from gridware.container.xml import Element, qname
 
 #: WS-ResourceProperties query dialect for XPath 1.0.
 XPATH_DIALECT = ns.XPATH_DIALECT
@@ -88,14 +86,18 @@ class PropertyTable:
 
 
 class WsrfOperations:
-    """The WS-RF operations for the resources of one home, in one dialect set."""
+    """The WS-RF operations for the resources of one home, in one dialect set.
+
+    Requests are read and replies written with the message types wsdl2py
+    generated from the dialect's standard WSDLs (:mod:`gridware.container.generated`).
+    """
 
     def __init__(self, home: ResourceHome[Any], dialect: WsrfDialect, lifetime: bool) -> None:
         self.home = home
         self.dialect = dialect
         self.lifetime = lifetime
         self.table = PropertyTable(home.resource_class, dialect, lifetime)
-        self._templates: dict[str, Element] = {}  # empty response elements, copied per reply
+        self.m: Any = wsrf12 if dialect is WSRF_1_2 else wsrf_gt4
         self.handlers: dict[str, Callable[[Resource, Element], Element]] = {
             "GetResourcePropertyDocument": self.get_document,
             "GetResourceProperty": self.get_property,
@@ -112,67 +114,65 @@ class WsrfOperations:
         if lifetime:
             self.handlers.update(Destroy=self.destroy, SetTerminationTime=self.set_termination_time)
 
-    def _response(self, op: str) -> Element:
-        template = self._templates.get(op)
-        if template is None:
-            if op in ("Destroy", "SetTerminationTime"):
-                tag, nsmap = self.dialect.rl_tag(op + "Response"), {"wsrl": self.dialect.rl}
-            else:
-                tag, nsmap = self.dialect.rp_tag(op + "Response"), {"wsrp": self.dialect.rp}
-            template = self._templates[op] = etree.Element(tag, nsmap=nsmap)
-        return copy.copy(template)
+    def _read(self, body: Element, invalid: type[faults.Fault]) -> Any:
+        """The request message as its generated type; ``invalid`` is the fault if it is not."""
+        binding = self.m.ELEMENTS.get(body.tag)
+        if binding is None:  # pragma: no cover - dispatch guarantees a known element
+            raise faults.SenderFault(f"no WS-RF message <{etree.QName(body).localname}>")
+        try:
+            return binding.read(body)
+        except BindingError as exc:
+            raise invalid(str(exc)) from None
+
+    def _write(self, value: Any) -> Element:
+        el: Element = value.to_element()
+        return el
 
     # -- WS-ResourceProperties --------------------------------------------------------
     def get_document(self, resource: Resource, body: Element) -> Element:
-        out = self._response("GetResourcePropertyDocument")
-        out.append(self.table.document(resource))
+        document = self.table.document(resource)
+        if self.dialect is WSRF_1_2:
+            return self._write(self.m.GetResourcePropertyDocumentResponse(any=document))
+        # the drafts have no GetResourcePropertyDocument: gridware answers it in their namespace
+        out = etree.Element(self.dialect.rp_tag("GetResourcePropertyDocumentResponse"))
+        out.append(document)
         return out
-
-    def _property_qname(self, text: str, context: Element) -> str:
-        try:
-            return resolve_qname_text(text, context)
-        except XMLError as exc:
-            raise faults.InvalidResourcePropertyQNameFault(str(exc)) from None
 
     def get_property(self, resource: Resource, body: Element) -> Element:
-        tag = self._property_qname(body.text or "", body)
-        out = self._response("GetResourceProperty")
-        out.extend(self.table.lookup(tag).elements(resource))
-        return out
+        tag = self._read(body, faults.InvalidResourcePropertyQNameFault)
+        elements = self.table.lookup(tag).elements(resource)
+        return self._write(self.m.GetResourcePropertyResponse(any=elements))
 
     def get_multiple(self, resource: Resource, body: Element) -> Element:
-        out = self._response("GetMultipleResourceProperties")
-        names = [c for c in body if isinstance(c.tag, str)]
-        if not names:
+        request = self._read(body, faults.InvalidResourcePropertyQNameFault)
+        if not request.resource_property:
             raise faults.InvalidResourcePropertyQNameFault(
                 "no ResourceProperty names in the request"
             )
-        for child in names:
-            if child.tag != self.dialect.rp_tag("ResourceProperty"):
-                raise faults.SenderFault(
-                    f"unexpected <{etree.QName(child).localname}> in GetMultipleResourceProperties"
-                )
-            tag = self._property_qname(child.text or "", child)
-            out.extend(self.table.lookup(tag).elements(resource))
-        return out
+        elements: list[Element] = []
+        for tag in request.resource_property:
+            elements.extend(self.table.lookup(tag).elements(resource))
+        return self._write(self.m.GetMultipleResourcePropertiesResponse(any=elements))
 
     def query(self, resource: Resource, body: Element) -> Element:
-        expr_el = body.find(self.dialect.rp_tag("QueryExpression"))
-        if expr_el is None:
-            raise faults.InvalidQueryExpressionFault("the request has no QueryExpression")
-        dialect = (expr_el.get("Dialect") or "").strip()
+        request = self._read(body, faults.InvalidQueryExpressionFault)
+        expression_type = request.query_expression
+        dialect = (expression_type.dialect or "").strip()
         if dialect != XPATH_DIALECT:
             raise faults.UnknownQueryExpressionDialectFault(
                 f"query dialect {dialect!r} is not supported; use {XPATH_DIALECT}"
             )
-        if len(expr_el):
+        if any(not isinstance(item, str) for item in expression_type.content):
             raise faults.InvalidQueryExpressionFault(
                 "an XPath query expression is text, not elements"
             )
-        expression = (expr_el.text or "").strip()
+        expression = "".join(expression_type.content).strip()
         if not expression:
             raise faults.InvalidQueryExpressionFault("empty XPath expression")
-        namespaces = tuple(sorted((p, u) for p, u in expr_el.nsmap.items() if p))
+        # the expression's prefixes are those in scope where it was written
+        expr_el = body.find(self.dialect.rp_tag("QueryExpression"))
+        scope = expr_el.nsmap if expr_el is not None else {}
+        namespaces = tuple(sorted((p, u) for p, u in scope.items() if p))
         xpath = _compile_xpath(expression, namespaces)
         doc = etree.ElementTree(self.table.document(resource))
         try:
@@ -181,75 +181,52 @@ class WsrfOperations:
             raise faults.QueryEvaluationErrorFault(
                 f"cannot evaluate {expression!r}: {exc}"
             ) from None
-        out = self._response("QueryResourceProperties")
-        _append_xpath_result(out, result)
-        return out
+        return self._write(self.m.QueryResourcePropertiesResponse(content=_xpath_content(result)))
 
     def set_properties(self, resource: Resource, body: Element) -> Element:
-        components = [c for c in body if isinstance(c.tag, str)]
-        if not components and self.dialect is WSRF_1_2:
+        request = self._read(body, faults.InvalidModificationFault)
+        if not request.items and self.dialect is WSRF_1_2:
             raise faults.InvalidModificationFault(
                 "SetResourceProperties needs Insert, Update or Delete"
             )
-        self._apply(resource, components, faults.SetResourcePropertyRequestFailedFault)
-        return self._response("SetResourceProperties")
-
-    def _single(
-        self, op: str, component: str, failed: type[faults.Fault]
-    ) -> Callable[..., Element]:
-        def handler(resource: Resource, body: Element) -> Element:
-            parts = [c for c in body if isinstance(c.tag, str)]
-            if len(parts) != 1 or parts[0].tag != self.dialect.rp_tag(component):
-                raise faults.InvalidModificationFault(f"{op} takes exactly one {component} element")
-            self._apply(resource, parts, failed)
-            return self._response(op)
-
-        return handler
+        self._apply(resource, request.items, faults.SetResourcePropertyRequestFailedFault)
+        return self._write(self.m.SetResourcePropertiesResponse())
 
     def insert_properties(self, resource: Resource, body: Element) -> Element:
-        return self._single(
-            "InsertResourceProperties", "Insert", faults.InsertResourcePropertiesRequestFailedFault
-        )(resource, body)
+        request = self._read(body, faults.InvalidModificationFault)
+        self._apply(resource, [request.insert], faults.InsertResourcePropertiesRequestFailedFault)
+        return self._write(self.m.InsertResourcePropertiesResponse())
 
     def update_properties(self, resource: Resource, body: Element) -> Element:
-        return self._single(
-            "UpdateResourceProperties", "Update", faults.UpdateResourcePropertiesRequestFailedFault
-        )(resource, body)
+        request = self._read(body, faults.InvalidModificationFault)
+        self._apply(resource, [request.update], faults.UpdateResourcePropertiesRequestFailedFault)
+        return self._write(self.m.UpdateResourcePropertiesResponse())
 
     def delete_properties(self, resource: Resource, body: Element) -> Element:
-        return self._single(
-            "DeleteResourceProperties", "Delete", faults.DeleteResourcePropertiesRequestFailedFault
-        )(resource, body)
+        request = self._read(body, faults.InvalidModificationFault)
+        self._apply(resource, [request.delete], faults.DeleteResourcePropertiesRequestFailedFault)
+        return self._write(self.m.DeleteResourcePropertiesResponse())
 
-    def _apply(
-        self, resource: Resource, components: list[Element], failed: type[faults.Fault]
-    ) -> None:
+    def _apply(self, resource: Resource, components: list[Any], failed: type[faults.Fault]) -> None:
         """Apply Insert/Update/Delete components in order, all or nothing."""
         saved: dict[str, list[Any]] = {}
         try:
             for comp in components:
-                kind = comp.tag
-                if kind == self.dialect.rp_tag("Delete"):
-                    raw = comp.get("ResourceProperty")
-                    if raw is None:
-                        raise faults.InvalidModificationFault(
-                            "Delete needs a ResourceProperty attribute"
-                        )
-                    prop = self._modifiable(self._property_qname(raw, comp))
+                if isinstance(comp, self.m.DeleteType):
+                    prop = self._modifiable(comp.resource_property)
                     saved.setdefault(prop.tag, prop.values(resource))
                     self._assign(prop, resource, [])
                     continue
-                if kind not in (self.dialect.rp_tag("Insert"), self.dialect.rp_tag("Update")):
-                    raise faults.InvalidModificationFault(
-                        f"unexpected <{etree.QName(comp).localname}>: use Insert, Update or Delete"
-                    )
-                values = [c for c in comp if isinstance(c.tag, str)]
+                insert = isinstance(comp, self.m.InsertType)
+                if not insert and not isinstance(comp, self.m.UpdateType):
+                    raise faults.InvalidModificationFault("use Insert, Update or Delete")
+                values = comp.any
                 if not values:
+                    kind = "Insert" if insert else "Update"
                     raise faults.InvalidModificationFault(
-                        f"{etree.QName(comp).localname} holds no resource property elements"
+                        f"{kind} holds no resource property elements"
                     )
-                tags = {v.tag for v in values}
-                if kind == self.dialect.rp_tag("Update") and len(tags) > 1:
+                if not insert and len({v.tag for v in values}) > 1:
                     raise faults.InvalidModificationFault(
                         "all elements of one Update must be the same resource property"
                     )
@@ -258,7 +235,7 @@ class WsrfOperations:
                     new = [self._value(prop, v) for v in values if v.tag == tag]
                     old = prop.values(resource)
                     saved.setdefault(prop.tag, old)
-                    self._assign(prop, resource, old + new if kind.endswith("}Insert") else new)
+                    self._assign(prop, resource, old + new if insert else new)
         except faults.Fault as exc:
             self._restore(resource, saved)
             if isinstance(exc, _SPECIFIC_SET_FAULTS):
@@ -296,36 +273,32 @@ class WsrfOperations:
 
     # -- WS-ResourceLifetime ----------------------------------------------------------
     def destroy(self, resource: Resource, body: Element) -> Element:
+        self._read(body, faults.ResourceNotDestroyedFault)
         self.home.destroy(resource.key)
-        return self._response("Destroy")
+        return self._write(self.m.DestroyResponse())
 
     def set_termination_time(self, resource: Resource, body: Element) -> Element:
-        requested = body.find(self.dialect.rl_tag("RequestedTerminationTime"))
-        duration = body.find(self.dialect.rl_tag("RequestedLifetimeDuration"))
-        if (requested is None) == (duration is None):
-            raise faults.UnableToSetTerminationTimeFault(
-                "give exactly one of RequestedTerminationTime and RequestedLifetimeDuration"
-            )
+        request = self._read(body, faults.UnableToSetTerminationTimeFault)
+        requested = request.requested_termination_time
+        duration = getattr(request, "requested_lifetime_duration", None)
         now = utcnow()
         when: datetime | None
-        try:
-            if requested is not None:
-                when = None if is_nil(requested) else parse_datetime(requested.text or "")
-            else:
-                assert duration is not None
-                when = parse_duration(duration.text or "").after(now)
-        except (SimpleTypeError, OverflowError, ValueError) as exc:
-            raise faults.UnableToSetTerminationTimeFault(str(exc)) from None
+        if duration is not None:
+            try:
+                when = duration.after(now)
+            except (OverflowError, ValueError) as exc:
+                raise faults.UnableToSetTerminationTimeFault(str(exc)) from None
+        elif requested is None and self.dialect is WSRF_1_2:
+            raise faults.UnableToSetTerminationTimeFault(
+                "give RequestedTerminationTime or RequestedLifetimeDuration"
+            )
+        else:
+            when = None if requested is None or requested is NIL else requested
         self.home.set_termination_time(resource, when)
         self.home.save(resource)
-        out = self._response("SetTerminationTime")
-        new = etree.SubElement(out, self.dialect.rl_tag("NewTerminationTime"))
-        if when is None:
-            new.set(_NIL, "true")
-        else:
-            new.text = format_datetime(when)
-        etree.SubElement(out, self.dialect.rl_tag("CurrentTime")).text = format_datetime(now)
-        return out
+        return self._write(
+            self.m.SetTerminationTimeResponse(new_termination_time=when, current_time=now)
+        )
 
 
 @lru_cache(maxsize=256)
@@ -338,32 +311,27 @@ def _compile_xpath(expression: str, namespaces: tuple[tuple[str, str], ...]) -> 
         raise faults.InvalidQueryExpressionFault(f"invalid XPath {expression!r}: {exc}") from None
 
 
-def _append_xpath_result(out: Element, result: Any) -> None:
+def _xpath_content(result: Any) -> list[Any]:
+    """The mixed content of a query response for an XPath result."""
     if isinstance(result, list):
-        texts = []
+        out: list[Any] = []
+        texts: list[str] = []
         for item in result:
-            if isinstance(item, etree._Element):
-                if isinstance(item.tag, str):
-                    out.append(copy.deepcopy(item))
-                else:
-                    texts.append(item.text or "")
+            if isinstance(item, etree._Element) and isinstance(item.tag, str):
+                out.append(copy.deepcopy(item))
+            elif isinstance(item, etree._Element):
+                texts.append(item.text or "")
             else:
                 texts.append(str(item))
         if texts:
-            out.text = " ".join(texts) if not len(out) else None
-            if len(out):
-                out[-1].tail = " ".join(texts)
-        return
+            out.append(" ".join(texts))
+        return out
     if isinstance(result, bool):
-        out.text = "true" if result else "false"
-    elif isinstance(result, float):
+        return ["true" if result else "false"]
+    if isinstance(result, float):
         if math.isnan(result):
-            out.text = "NaN"
-        elif math.isinf(result):
-            out.text = "Infinity" if result > 0 else "-Infinity"
-        elif result.is_integer():
-            out.text = str(int(result))
-        else:
-            out.text = repr(result)
-    else:
-        out.text = str(result)
+            return ["NaN"]
+        if math.isinf(result):
+            return ["Infinity" if result > 0 else "-Infinity"]
+        return [str(int(result)) if result.is_integer() else repr(result)]
+    return [str(result)]

@@ -835,7 +835,8 @@ def _write_particle(p: Particle, value: Any, parent: etree._Element) -> None:
         for item in items:
             if not isinstance(item, etree._Element):
                 raise BindingError(f"{p.attr} holds lxml elements, not {type(item).__name__}")
-            parent.append(copy.deepcopy(item))
+            # a free-standing element is moved in (no copy); one in a tree is copied
+            parent.append(item if item.getparent() is None else copy.deepcopy(item))
     elif isinstance(p, Choice):
         chosen = [q for q in p.particles if _present(getattr(value, q.attr), q)]
         if len(chosen) > 1:
