@@ -315,11 +315,15 @@ def test_demo_counter_runs_on_generated_code(demo):
     assert detail is not None and "CounterKey" in detail.description[0].value
 
 
-@pytest.mark.parametrize(("wsdl", "package"), [("wsrf-1.2.wsdl", "wsrf12"), ("wsrf-gt4.wsdl", "wsrf_gt4")])
+@pytest.mark.parametrize(
+    ("wsdl", "package"), [("wsrf-1.2.wsdl", "wsrf12"), ("wsrf-gt4.wsdl", "wsrf_gt4")]
+)
 def test_committed_code_of_the_container_messages_is_current(wsdl, package):
     """gridware/container/generated: the WS-RF messages the container and WsrfClient use."""
     committed = ROOT / "gridware" / "container" / "generated" / package
     fresh = generate("gridware.wsdl:" + wsdl, package).files
     assert sorted(fresh) == sorted(p.name for p in committed.glob("*.py"))
     for name, text in fresh.items():
-        assert (committed / name).read_text() == text, f"{package}/{name} is stale: run tools/regenerate"
+        assert (committed / name).read_text() == text, (
+            f"{package}/{name} is stale: run tools/regenerate"
+        )
