@@ -289,6 +289,11 @@ def issue_proxy(
             "cannot sign a proxy: the issuing credential expired at "
             f"{issuer_end:%Y-%m-%d %H:%M:%S} UTC"
         )
+    if issuer.not_valid_before_utc > current:
+        raise ProxyError(
+            "cannot sign a proxy: the issuing certificate is not valid before "
+            f"{issuer.not_valid_before_utc:%Y-%m-%d %H:%M:%S} UTC"
+        )
     not_after = current + lifetime
     clamped = not_after > issuer_end
     not_after = min(not_after, issuer_end)

@@ -532,3 +532,93 @@ def test_missing_tools_fail_under_ci_and_skip_otherwise(monkeypatch):
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception):
         globus_tool("grid-proxy-init")
+
+
+def test_gt3_draft_proxy_from_grid_proxy_init_is_refused_clearly(grid, tmp_path):
+    from gridware.security import MalformedProxyError
+
+    certdir = grid / "ca" / "certificates"
+    proxy = tmp_path / "draft"
+    _grid_proxy_init(
+        tmp_path,
+        grid / "user" / "usercert.pem",
+        grid / "user" / "userkey.pem",
+        certdir,
+        proxy,
+        "-draft",
+    )
+    with pytest.raises(MalformedProxyError, match="GT3 draft"):
+        validate(Credential.load(proxy).certificates, TrustStore(certdir))
+
+
+def _bad_proxies(user: Credential) -> dict[str, Credential]:
+    """Chains that break an RFC 3820 rule, made by hand."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from gridware.security.names import append_cn, parse_dn
+    from gridware.security.proxy import ProxyCertInfo
+
+    def build(issuer: Credential, subject, extensions, start=None, end=None) -> Credential:
+        key = rsa.generate_private_key(65537, 2048)
+        now = datetime.now(UTC)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer.certificate.subject)
+            .public_key(key.public_key())
+            .serial_number(4242)
+            .not_valid_before(start or now - timedelta(minutes=5))
+            .not_valid_after(end or now + timedelta(hours=1))
+        )
+        for ext, critical in extensions:
+            builder = builder.add_extension(ext, critical=critical)
+        cert = builder.sign(issuer.private_key, hashes.SHA256())
+        return Credential(cert, key, issuer.certificates)
+
+    pci = ProxyCertInfo("1.3.6.1.5.5.7.21.1").to_extension()
+    proxy_subject = append_cn(user.certificate.subject, "4242")
+    zero = user.create_proxy(path_length=0)
+    start = user.certificate.not_valid_before_utc
+    return {
+        "subject is not issuer + CN": build(
+            user, parse_dn("/O=Grid/OU=Interop/CN=Mallory/CN=4242"), [(pci, True)]
+        ),
+        "CA:TRUE proxy": build(
+            user,
+            proxy_subject,
+            [(pci, True), (x509.BasicConstraints(ca=True, path_length=None), True)],
+        ),
+        "path length exceeded": zero.create_proxy(),
+        # the user was made 5 minutes after its notBefore: this proxy has already expired
+        "expired": build(user, proxy_subject, [(pci, True)], start, start + timedelta(seconds=30)),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["subject is not issuer + CN", "CA:TRUE proxy", "path length exceeded", "expired"]
+)
+def test_openssl_refuses_what_gridware_refuses(grid, tmp_path, case):
+    from gridware.security import ValidationError
+
+    openssl = globus_tool("openssl")
+    user = Credential.load(grid / "user" / "usercert.pem", grid / "user" / "userkey.pem", PASS)
+    bad = _bad_proxies(user)[case]
+    certdir = grid / "ca" / "certificates"
+    with pytest.raises(ValidationError):
+        validate(bad.certificates, TrustStore(certdir))
+    path = bad.save_proxy(tmp_path / "bad")
+    result = run(
+        openssl,
+        "verify",
+        "-allow_proxy_certs",
+        "-CApath",
+        str(certdir),
+        "-untrusted",
+        str(path),
+        str(path),
+        check=False,
+    )
+    assert result.returncode != 0, result.stdout

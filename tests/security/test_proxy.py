@@ -95,6 +95,8 @@ def test_refuses_to_sign_with_expired_or_unsuitable_issuers(pki):
     proxy = pki.proxy(lifetime=timedelta(hours=1))
     with pytest.raises(ProxyError, match="expired"):
         proxy.create_proxy(key=pki.new_key(), now=NOW + timedelta(hours=2))
+    with pytest.raises(ProxyError, match="not valid before"):
+        pki.proxy(now=NOW - timedelta(days=1))
     with pytest.raises(ProxyError, match="CA certificate cannot issue"):
         issue_proxy(pki.ca.certificate, pki.ca.private_key, key=pki.new_key())
     with pytest.raises(ProxyError, match="positive"):
