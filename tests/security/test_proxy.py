@@ -168,7 +168,7 @@ def test_encrypted_user_key(pki, tmp_path):
 
 def test_key_must_match(pki, tmp_path):
     with pytest.raises(CredentialError, match="does not belong"):
-        Credential(pki.user.certificate, pki.new_key() if False else pki.ca.private_key)
+        Credential(pki.user.certificate, pki.ca.private_key)
     (tmp_path / "empty.pem").write_text("nothing here")
     os.chmod(tmp_path / "empty.pem", 0o600)
     with pytest.raises(CredentialError, match="no certificate"):
