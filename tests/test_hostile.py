@@ -71,7 +71,10 @@ CASES = {
         "unexpected",
     ),
     "unknown-body-element": (envelope('<x:nothing xmlns:x="urn:x"/>'), "no operation"),
-    "wrong-type": (envelope(f'<c:add xmlns:c="{COUNTER_NS}">abc</c:add>'), "add: 'abc' is not a valid xsd:int"),
+    "wrong-type": (
+        envelope(f'<c:add xmlns:c="{COUNTER_NS}">abc</c:add>'),
+        "add: 'abc' is not a valid xsd:int",
+    ),
     "deep-nesting": (envelope("<a>" * 10000 + "</a>" * 10000), "deeper"),
 }
 
