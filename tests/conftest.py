@@ -24,6 +24,7 @@ class RunningContainer:
     def __init__(self, proc: subprocess.Popen[str]) -> None:
         self.proc = proc
         self.base_url = ""
+        self.https_base_url = ""
         self.log_lines: list[str] = []
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -40,6 +41,9 @@ class RunningContainer:
 
     def url(self, service: str) -> str:
         return f"{self.base_url}/wsrf/services/{service}"
+
+    def https_url(self, service: str) -> str:
+        return f"{self.https_base_url}/wsrf/services/{service}"
 
     def wait_for(self, pattern: str, timeout: float = 10.0, start: int = 0) -> re.Match[str] | None:
         """Wait until a log line (from index ``start``) matches ``pattern``."""
@@ -86,11 +90,13 @@ def start_container(
         cwd=cwd or ROOT,
     )
     running = RunningContainer(proc)
-    m = running.wait_for(r"event=gridware\.container\.start .*url=(\S+)", 30)
+    m = running.wait_for(r"event=gridware\.container\.start .*\surl=(\S+)", 30)
     if m is None:
         running.stop(signal.SIGKILL)
         raise RuntimeError("container did not start:\n" + "\n".join(running.log_lines))
     running.base_url = m.group(1)
+    https = re.search(r"\shttps_url=(\S+)", m.string)
+    running.https_base_url = https.group(1) if https else ""
     return running
 
 

@@ -14,6 +14,11 @@
     gridware wsrf set-termination-time -e EPR (SECONDS | DATETIME | infinity)
     gridware wsrf destroy -e EPR
 
+For https:// services the client presents the user's proxy (``--proxy FILE``,
+default as Globus finds it; ``--anonymous`` for none), trusts the CAs in
+``--cert-dir`` (default ``$X509_CERT_DIR`` and the Globus locations), and
+checks the service's host name, or its subject when ``--identity DN`` is given.
+
 Instead of ``-e EPR`` a resource can be named by ``--url SERVICE_URL`` plus
 ``-k KEY_QNAME KEY_VALUE``.  A QNAME is ``{namespace}Local``, ``prefix:Local``
 with ``-n prefix=namespace``, or a bare ``Local`` looked up in the resource's
@@ -97,6 +102,47 @@ def _add_target(p: argparse.ArgumentParser, *, epr_required: bool = False) -> No
         metavar="PREFIX=URI",
         help="namespace prefix for QNames",
     )
+    _add_security(p)
+
+
+def _add_security(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("security (https:// services)")
+    g.add_argument(
+        "--proxy",
+        metavar="FILE",
+        help="proxy credential to present (default: $X509_USER_PROXY or /tmp/x509up_u<uid>)",
+    )
+    g.add_argument(
+        "--anonymous", action="store_true", help="present no credential (TLS server auth only)"
+    )
+    g.add_argument(
+        "--cert-dir",
+        metavar="DIR",
+        help="trusted CA certificates (default: $X509_CERT_DIR, ~/.globus/certificates, "
+        "/etc/grid-security/certificates)",
+    )
+    g.add_argument(
+        "--identity",
+        metavar="DN",
+        help="expected subject DN of the service (instead of matching the host name)",
+    )
+
+
+def _transport(args: argparse.Namespace, address: str) -> Any:
+    """A plain transport for http://, a GSI one (proxy, trusted CAs) for https://."""
+    from gridware.container.client import HttpTransport
+
+    if not address.lower().startswith("https:"):
+        return HttpTransport(args.timeout)
+    from gridware.container.security import https_transport
+
+    return https_transport(
+        args.proxy,
+        cert_dir=args.cert_dir,
+        identity=args.identity,
+        anonymous=args.anonymous,
+        timeout=args.timeout,
+    )
 
 
 def _target(args: argparse.Namespace) -> Any:
@@ -123,10 +169,10 @@ def _target(args: argparse.Namespace) -> Any:
 
 def _wsrf_client(args: argparse.Namespace) -> Any:
     from gridware.clients.wsrf import WsrfClient
-    from gridware.container.client import HttpTransport
 
+    target = _target(args)
     return WsrfClient(
-        _target(args), dialect=args.dialect, soap=args.soap, transport=HttpTransport(args.timeout)
+        target, dialect=args.dialect, soap=args.soap, transport=_transport(args, target.address)
     )
 
 
@@ -148,7 +194,12 @@ def cmd_container(args: argparse.Namespace) -> int:
     from twisted.internet.error import CannotListenError
 
     from gridware.container import log as gwlog
-    from gridware.container.config import ConfigError, build_services, load_config
+    from gridware.container.config import (
+        ConfigError,
+        build_services,
+        host_security,
+        load_config,
+    )
     from gridware.container.hosting import Container
 
     try:
@@ -159,7 +210,13 @@ def cmd_container(args: argparse.Namespace) -> int:
             cfg.port = args.port
         if args.log_level:
             cfg.log_level = args.log_level
-        services = build_services(cfg)
+        host = host_security(cfg)
+        https_port = args.https_port
+        if https_port is None and cfg.security is not None:
+            https_port = cfg.security.get("https_port")
+        if https_port is not None and host is None:
+            _fail("HTTPS needs [container.security] with the host certificate and key")
+        services = build_services(cfg, host)
         if args.demo or cfg.demo:
             from gridware.services.samples import demo_services
 
@@ -170,7 +227,14 @@ def cmd_container(args: argparse.Namespace) -> int:
     if not services:
         _fail("no services to deploy: use --demo or a --config file with [[service]] tables")
     gwlog.configure(cfg.log_level.upper())
-    container = Container(cfg.host, cfg.port, reactor=reactor, **cfg.container_options())
+    container = Container(
+        cfg.host,
+        cfg.port,
+        reactor=reactor,
+        security=host,
+        https_port=https_port,
+        **cfg.container_options(),
+    )
     try:
         container.deploy_all(services)
     except (ValueError, FileNotFoundError) as exc:
@@ -178,7 +242,7 @@ def cmd_container(args: argparse.Namespace) -> int:
     try:
         container.start()
     except CannotListenError as exc:
-        _fail(f"cannot listen on {cfg.host}:{cfg.port}: {exc.socketError}")
+        _fail(f"cannot listen on {cfg.host}:{exc.port}: {exc.socketError}")
     reactor.addSystemEventTrigger("before", "shutdown", container.stop)
     reactor.run()
     return 0
@@ -189,10 +253,9 @@ def cmd_container(args: argparse.Namespace) -> int:
 
 def cmd_counter_create(args: argparse.Namespace) -> int:
     from gridware.clients.counter import CounterClient
-    from gridware.container.client import HttpTransport
 
     client = CounterClient(
-        args.url, dialect=args.dialect, soap=args.soap, transport=HttpTransport(args.timeout)
+        args.url, dialect=args.dialect, soap=args.soap, transport=_transport(args, args.url)
     )
     epr = client.create()
     if args.epr_out:
@@ -205,10 +268,10 @@ def cmd_counter_create(args: argparse.Namespace) -> int:
 
 def cmd_counter_add(args: argparse.Namespace) -> int:
     from gridware.clients.counter import CounterClient
-    from gridware.container.client import HttpTransport
 
+    target = _target(args)
     client = CounterClient(
-        _target(args), dialect=args.dialect, soap=args.soap, transport=HttpTransport(args.timeout)
+        target, dialect=args.dialect, soap=args.soap, transport=_transport(args, target.address)
     )
     print(client.add(args.value))
     return 0
@@ -309,6 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE", help="TOML configuration file")
     p.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="TCP port (default 8080; 0 picks a free one)")
+    p.add_argument(
+        "--https-port",
+        type=int,
+        metavar="N",
+        help="also serve HTTPS on this port (needs [container.security]; 0 picks one)",
+    )
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level")
     p.set_defaults(func=cmd_container)
 
@@ -325,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--dialect", choices=["wsrf-1.2", "gt4"], default="wsrf-1.2")
     c.add_argument("--soap", choices=["1.1", "1.2"], default="1.1")
     c.add_argument("--timeout", type=float, default=60.0)
+    _add_security(c)
     c.set_defaults(func=cmd_counter_create)
     a = csub.add_parser(
         "add", help="add to a counter", description="Add N to a counter; prints the value."

@@ -18,7 +18,7 @@ import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,9 +132,18 @@ class SoapMessenger:
 class HttpTransport:
     """Blocking HTTP(S) with persistent connections (one per thread and host)."""
 
-    def __init__(self, timeout: float = 60.0, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        timeout: float = 60.0,
+        ssl_context: ssl.SSLContext | None = None,
+        peer_check: Callable[[bytes], None] | None = None,
+    ) -> None:
+        """``ssl_context`` is used for https URLs (see
+        :func:`gridware.container.security.client_tls_context`); ``peer_check`` is
+        called with the server certificate (DER) after each TLS handshake."""
         self.timeout = timeout
         self.ssl_context = ssl_context
+        self.peer_check = peer_check
         self._local = threading.local()
 
     def _connections(self) -> dict[tuple[str, str, int], http11.Connection]:
@@ -153,7 +162,9 @@ class HttpTransport:
                 context = self.ssl_context or ssl.create_default_context()
             else:
                 context = None
-            conn = http11.Connection(host, port, timeout=self.timeout, ssl_context=context)
+            conn = http11.Connection(
+                host, port, timeout=self.timeout, ssl_context=context, peer_check=self.peer_check
+            )
             conns[(scheme, host, port)] = conn
         return conn
 
@@ -183,9 +194,17 @@ class HttpTransport:
             except TimeoutError:
                 conn.close()
                 raise TransportError(f"{url} did not answer within {self.timeout} s") from None
+            except ssl.SSLCertVerificationError as exc:
+                conn.close()
+                raise TransportError(
+                    f"{url}: the server certificate is not acceptable: {exc.verify_message}"
+                ) from None
             except ssl.SSLError as exc:
                 conn.close()
                 raise TransportError(f"TLS with {url} failed: {exc.reason or exc}") from None
+            except http11.PeerRejected as exc:
+                conn.close()
+                raise TransportError(f"{url}: {exc}") from None
             except OSError as exc:
                 conn.close()
                 reason = exc.strerror or str(exc) or type(exc).__name__

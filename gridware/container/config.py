@@ -31,9 +31,11 @@ import importlib.metadata
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from gridware.container.security import HostSecurity, SecurityConfigError, ServiceSecurity
 from gridware.container.service import Service
 from gridware.container.xml import DEFAULT_MAX_SIZE
 
@@ -52,6 +54,7 @@ class ServiceConfig:
     name: str | None = None
     dialect: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    security: dict[str, Any] | None = None  # [service.security]
 
 
 @dataclass
@@ -70,6 +73,7 @@ class ContainerConfig:
     demo: bool = False
     services: list[ServiceConfig] = field(default_factory=list)
     source: str = "<defaults>"
+    security: dict[str, Any] | None = None  # [container.security]
 
     def container_options(self) -> dict[str, Any]:
         return {
@@ -119,7 +123,8 @@ _CONTAINER_KEYS: dict[str, type | tuple[type, ...]] = {
     "entry_points": bool,
     "demo": bool,
 }
-_SERVICE_KEYS = {"name", "class", "entry_point", "dialect", "options"}
+_SERVICE_KEYS = {"name", "class", "entry_point", "dialect", "options", "security"}
+_HOST_SECURITY_KEYS = {"certificate", "key", "cert_dir", "gridmap", "https_port", "clock_skew"}
 
 
 def load_config(path: str | Path | None) -> ContainerConfig:
@@ -144,6 +149,18 @@ def load_config(path: str | Path | None) -> ContainerConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{p}: [container] must be a table")
     for key, value in table.items():
+        if key == "security":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{p}: [container.security] must be a table")
+            unknown_sec = set(value) - _HOST_SECURITY_KEYS
+            if unknown_sec:
+                known = ", ".join(sorted(_HOST_SECURITY_KEYS))
+                raise ConfigError(
+                    f"{p}: unknown setting(s) container.security."
+                    f"{', '.join(sorted(unknown_sec))} (known: {known})"
+                )
+            cfg.security = value
+            continue
         expected = _CONTAINER_KEYS.get(key)
         if expected is None:
             known = ", ".join(sorted(_CONTAINER_KEYS))
@@ -172,7 +189,12 @@ def load_config(path: str | Path | None) -> ContainerConfig:
         for key in ("name", "dialect"):
             if key in s and not isinstance(s[key], str):
                 raise ConfigError(f"{where}: {key} must be a string")
-        cfg.services.append(ServiceConfig(factory, s.get("name"), s.get("dialect"), options))
+        security = s.get("security")
+        if security is not None and not isinstance(security, dict):
+            raise ConfigError(f"{where}: security must be a table")
+        cfg.services.append(
+            ServiceConfig(factory, s.get("name"), s.get("dialect"), options, security)
+        )
     return cfg
 
 
@@ -206,7 +228,34 @@ def _load_factory(spec: str, where: str) -> type[Service]:
     return obj
 
 
-def build_services(cfg: ContainerConfig) -> list[Service]:
+def host_security(cfg: ContainerConfig) -> HostSecurity | None:
+    """Load ``[container.security]`` now; a problem is a :class:`ConfigError`."""
+    table = cfg.security
+    if table is None:
+        return None
+    where = f"{cfg.source}: [container.security]"
+    for key in ("certificate", "key"):
+        if not isinstance(table.get(key), str):
+            raise ConfigError(f'{where}: {key} = "PATH" is required')
+    skew = table.get("clock_skew", 300)
+    if not isinstance(skew, int | float) or isinstance(skew, bool) or skew < 0:
+        raise ConfigError(f"{where}: clock_skew is a number of seconds")
+    port = table.get("https_port")
+    if port is not None and (not isinstance(port, int) or not 0 <= port <= 65535):
+        raise ConfigError(f"{where}: https_port {port!r} is not a TCP port")
+    try:
+        return HostSecurity.load(
+            table["certificate"],
+            table["key"],
+            table.get("cert_dir"),
+            table.get("gridmap"),
+            clock_skew=timedelta(seconds=skew),
+        )
+    except SecurityConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def build_services(cfg: ContainerConfig, host: HostSecurity | None = None) -> list[Service]:
     """Instantiate every configured service (and the entry-point ones)."""
     out: list[Service] = []
     listed: set[str] = set()
@@ -215,7 +264,13 @@ def build_services(cfg: ContainerConfig) -> list[Service]:
         cls = _load_factory(sc.factory, where)
         if sc.factory.startswith("entry-point:"):
             listed.add(sc.factory.partition(":")[2])
-        out.append(_instantiate(cls, sc.name, sc.dialect, sc.options, where))
+        service = _instantiate(cls, sc.name, sc.dialect, sc.options, where)
+        if sc.security is not None:
+            try:
+                service.security = ServiceSecurity.from_config(sc.security, host, where)
+            except SecurityConfigError as exc:
+                raise ConfigError(str(exc)) from None
+        out.append(service)
     if cfg.entry_points:
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in listed:

@@ -17,6 +17,7 @@ import socket
 import time
 import weakref
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
@@ -27,7 +28,8 @@ from twisted.web import resource, server
 from gridware import __version__
 from gridware.container import faults
 from gridware.container.log import event
-from gridware.container.service import Outcome, Service
+from gridware.container.security import AuthenticationFault, Caller, HostSecurity, peer_chain
+from gridware.container.service import Outcome, Service, TransportInfo
 from gridware.container.soap import SOAP11, SOAP12, envelope_bytes, fault_element
 from gridware.container.wsdlserve import DocumentRoot, DocumentServer
 from gridware.container.xml import DEFAULT_MAX_SIZE, XMLLimits
@@ -35,6 +37,7 @@ from gridware.container.xml import DEFAULT_MAX_SIZE, XMLLimits
 log = logging.getLogger("gridware.container")
 
 SERVICES_PATH = "/wsrf/services/"
+_PLAIN = TransportInfo()
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
 
@@ -124,6 +127,8 @@ class ServiceEndpoint(resource.Resource):
                 return f"service {self.service.name} has no WSDL\n".encode()
             base = self.container.request_base_url(request)
             url = base + SERVICES_PATH + self.service.name
+            if not request.isSecure() and self.container.https_only(self.service):
+                url = self.container.https_base_url + SERVICES_PATH + self.service.name
             body = self.container.documents.render(*self.wsdl_doc, base, url)
             request.setHeader(b"content-type", b"text/xml; charset=utf-8")
             return body
@@ -156,6 +161,7 @@ class ServiceEndpoint(resource.Resource):
                 data,
                 soap_action=soap_action.decode("latin-1") if soap_action else None,
                 peer=f"{getattr(peer, 'host', '')}:{getattr(peer, 'port', '')}",
+                transport=self.container.transport_info(request),
             )
         if isinstance(outcome, Outcome):
             return self._write(request, outcome, start)
@@ -245,6 +251,8 @@ class Container:
         sweep_interval: float = 1.0,
         advertised_host: str | None = None,
         idle_timeout: float = 60.0,
+        security: HostSecurity | None = None,
+        https_port: int | None = None,
         reactor: Any = None,
     ) -> None:
         if reactor is None:
@@ -258,6 +266,11 @@ class Container:
         self.sweep_interval = sweep_interval
         self.advertised_host = advertised_host
         self.idle_timeout = idle_timeout
+        self.security = security
+        self.https_port = https_port
+        if https_port is not None and security is None:
+            raise ValueError("HTTPS needs a host credential (security=HostSecurity.load(...))")
+        self.https_listening: IListeningPort | None = None
         self.services: dict[str, Service] = {}
         self.endpoints: dict[str, ServiceEndpoint] = {}
         self.documents = DocumentServer()
@@ -291,10 +304,52 @@ class Container:
         self.endpoints[service.name] = endpoint
         self._mount(service.name, endpoint)
         if self.listening is not None:
-            service.url = self.base_url + SERVICES_PATH + service.name
+            service.url = self._service_url(service)
             service.startup()
             self._log_deployed(service)
         return service
+
+    @staticmethod
+    def https_only(service: Service) -> bool:
+        security = service.security
+        return security is not None and security.default.transport == "https"
+
+    def _service_url(self, service: Service) -> str:
+        """HTTPS for services that require it (their EPRs must say so), else HTTP."""
+        if self.https_only(service):
+            if self.https_port is None:
+                raise ValueError(f"service {service.name} requires HTTPS: set https_port")
+            return self.https_base_url + SERVICES_PATH + service.name
+        return self.base_url + SERVICES_PATH + service.name
+
+    def transport_info(self, request: server.Request) -> TransportInfo:
+        """Whether a request came over TLS and who its peer is (validated once per connection)."""
+        if not request.isSecure() or self.security is None:
+            return _PLAIN
+        channel = request.channel
+        cached = getattr(channel, "_gridware_transport", None)
+        if cached is not None:
+            info: TransportInfo = cached
+            peer = info.caller.transport
+            if peer is not None and peer.not_after <= datetime.now(UTC):
+                # a long-lived connection outlived the client's proxy
+                info = TransportInfo(
+                    Caller(secure_transport=True),
+                    AuthenticationFault("the client certificate chain has expired"),
+                )
+                channel._gridware_transport = info
+            return info
+        chain = peer_chain(channel.transport)
+        if chain is None:
+            info = TransportInfo(Caller(secure_transport=True))
+        else:
+            try:
+                result = self.security.validate_chain(chain)
+                info = TransportInfo(Caller(result.identity, result, secure_transport=True))
+            except faults.Fault as fault:
+                info = TransportInfo(Caller(secure_transport=True), fault)
+        channel._gridware_transport = info
+        return info
 
     def deploy_all(self, services: Iterable[Service]) -> None:
         for s in services:
@@ -313,22 +368,30 @@ class Container:
 
     # -- running ------------------------------------------------------------------------
     @property
+    def https_base_url(self) -> str:
+        return self._url("https", self.https_port or 0)
+
+    @property
     def base_url(self) -> str:
+        return self._url("http", self.port)
+
+    def _url(self, scheme: str, port: int) -> str:
         host = self.advertised_host or self.host
         if host in ("", "0.0.0.0", "::"):
             host = socket.getfqdn()
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return f"{scheme}://{host}:{port}"
 
     def request_base_url(self, request: server.Request) -> str:
         """The base URL as the client sees it (from a well-formed Host header)."""
+        scheme = "https" if request.isSecure() else "http"
         h = request.getHeader(b"host")
         if h:
             host = h.decode("latin-1")
             if _HOST_RE.match(host):
-                return f"http://{host}"
-        return self.base_url
+                return f"{scheme}://{host}"
+        return self.https_base_url if request.isSecure() else self.base_url
 
     def site(self) -> _Site:
         # SOAP bodies are never HTML form data: skip Twisted's costly form parsing.
@@ -349,10 +412,21 @@ class Container:
         self._site = self.site()
         self.listening = tcp.listenTCP(self.port, self._site, interface=self.host)
         self.port = self.listening.getHost().port
+        fields: dict[str, Any] = {"url": self.base_url, "version": __version__}
+        if self.security is not None and self.https_port is not None:
+            self.https_listening = self.reactor.listenSSL(
+                self.https_port,
+                self._site,
+                self.security.tls_context_factory(),
+                interface=self.host,
+            )
+            self.https_port = self.https_listening.getHost().port
+            fields["https_url"] = self.https_base_url
+            fields["identity"] = self.security.identity
         self.started_at = time.time()
-        event(log, "gridware.container.start", url=self.base_url, version=__version__)
+        event(log, "gridware.container.start", **fields)
         for service in self.services.values():
-            service.url = self.base_url + SERVICES_PATH + service.name
+            service.url = self._service_url(service)
             service.startup()
             self._log_deployed(service)
         if self.sweep_interval > 0:
@@ -394,6 +468,9 @@ class Container:
             self._sweeper.stop()
         self._sweeper = None
         port, self.listening = self.listening, None
+        tls_port, self.https_listening = self.https_listening, None
+        if tls_port is not None:
+            tls_port.stopListening()
         site, self._site = self._site, None
         d: defer.Deferred[None] = (
             defer.maybeDeferred(port.stopListening) if port else defer.succeed(None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+from collections.abc import Callable
 
 MAX_HEADER_BYTES = 64 * 1024
 _CRLF = b"\r\n"
@@ -20,6 +21,10 @@ _CRLF = b"\r\n"
 
 class HTTPError(OSError):
     """The server broke the HTTP protocol, or the reply is over a limit."""
+
+
+class PeerRejected(HTTPError):
+    """The server's certificate failed the caller's check (not who it should be)."""
 
 
 class ConnectionClosed(HTTPError):
@@ -49,8 +54,10 @@ class Connection:
         timeout: float = 60.0,
         ssl_context: ssl.SSLContext | None = None,
         server_hostname: str | None = None,
+        peer_check: Callable[[bytes], None] | None = None,
     ) -> None:
         self.host = host
+        self.peer_check = peer_check
         self.port = port
         self.timeout = timeout
         self.ssl_context = ssl_context
@@ -63,7 +70,16 @@ class Connection:
         sock = socket.create_connection((self.host, self.port), self.timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.ssl_context is not None:
-            sock = self.ssl_context.wrap_socket(sock, server_hostname=self.server_hostname)
+            try:
+                sock = self.ssl_context.wrap_socket(sock, server_hostname=self.server_hostname)
+                if self.peer_check is not None:
+                    der = sock.getpeercert(binary_form=True)
+                    if der is None:
+                        raise ssl.SSLError("the server sent no certificate")
+                    self.peer_check(der)
+            except BaseException:
+                sock.close()
+                raise
         self.sock = sock
         self._buf = bytearray()
         self.requests = 0

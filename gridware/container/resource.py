@@ -17,6 +17,7 @@ from these declarations.
 from __future__ import annotations
 
 import builtins
+import contextvars
 import copy
 import heapq
 import threading
@@ -41,6 +42,12 @@ from gridware.container.faults import ResourceUnknownFault
 from gridware.container.xml import Element, is_nil, qname
 
 _MISSING: Any = object()
+
+#: The grid identity of the caller of the request being served (resources remember
+#: it as their creator).
+current_identity: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "gridware_current_identity", default=None
+)
 _NIL = qname(ns.XSI, "nil")
 
 
@@ -249,6 +256,7 @@ class Resource:
     def __init__(self, key: str | None = None, **values: Any) -> None:
         self.key = key
         self.termination_time: datetime | None = None
+        self.creator: str | None = current_identity.get()
         attrs = {p.attr for p in self.properties.values()}
         for attr, value in values.items():
             if attr not in attrs:

@@ -31,6 +31,8 @@ operation ``@operation(blocking=True)`` to run it in the thread pool.
 from __future__ import annotations
 
 import collections.abc
+import contextvars
+import functools
 import inspect
 import logging
 import types
@@ -55,7 +57,20 @@ from gridware.container.addressing import (
     reply_headers,
 )
 from gridware.container.dialects import WsrfDialect, wsrf_dialect
-from gridware.container.resource import InMemoryResourceHome, Resource, ResourceHome, SingletonHome
+from gridware.container.resource import (
+    InMemoryResourceHome,
+    Resource,
+    ResourceHome,
+    SingletonHome,
+    current_identity,
+)
+from gridware.container.security import (
+    AuthenticationFault,
+    Caller,
+    NotAuthorizedFault,
+    ServiceSecurity,
+    TransportSecurityFault,
+)
 from gridware.container.soap import (
     SOAP11,
     SoapMessage,
@@ -83,6 +98,24 @@ _MARKED_MUST_UNDERSTAND = {
 }
 
 
+_MODIFYING_WSRF = {
+    "SetResourceProperties",
+    "InsertResourceProperties",
+    "UpdateResourceProperties",
+    "DeleteResourceProperties",
+    "Destroy",
+    "SetTerminationTime",
+}
+
+
+@dataclass(slots=True)
+class TransportInfo:
+    """What the HTTP layer knows of a request's connection."""
+
+    caller: Caller = field(default_factory=Caller)
+    error: faults.Fault | None = None  # a TLS client chain that failed validation
+
+
 def run_blocking(func: Callable[..., Any], *args: Any, **kwargs: Any) -> defer.Deferred[Any]:
     """Run blocking code in the reactor's thread pool; ``await`` the result."""
     return threads.deferToThread(func, *args, **kwargs)
@@ -101,6 +134,8 @@ class RequestContext:
     peer: str = ""
     resource_key: str | None = None
     resolved: Resource | None = None
+    caller: Caller = field(default_factory=Caller)
+    """Who is calling: identity (grid DN), TLS chain, local account from the grid-mapfile."""
 
     def resource(self) -> Any:
         """The resource the request addresses (from its key header).
@@ -349,6 +384,7 @@ class Service:
         self.options: dict[str, Any] = dict(options or {})
         self.url = f"http://127.0.0.1:8080/wsrf/services/{self.name}"
         self.limits = XMLLimits()
+        self.security: ServiceSecurity | None = None
         self.home: ResourceHome[Any] | None = None
         self.wsrf: WsrfOperations | None = None
         if self.resource_class is not None:
@@ -429,9 +465,17 @@ class Service:
 
     # -- request processing -----------------------------------------------------------------
     def process(
-        self, data: bytes, *, soap_action: str | None = None, peer: str = ""
+        self,
+        data: bytes,
+        *,
+        soap_action: str | None = None,
+        peer: str = "",
+        transport: TransportInfo | None = None,
     ) -> Outcome | defer.Deferred[Outcome]:
-        """Process one request message; returns the reply (or a Deferred of it)."""
+        """Process one request message; returns the reply (or a Deferred of it).
+
+        ``transport`` tells whether the request came over TLS and who the TLS peer is.
+        """
         guid = ""
         version: SoapVersion = SOAP11
         addressing = AddressingHeaders()
@@ -450,6 +494,7 @@ class Service:
                 raise faults.SenderFault("the SOAP Body is empty: expected a request element")
             op_name, spec = self._select(addressing, soap_action, body_el)
             self._check_headers(message, addressing)
+            caller = self._authenticate(op_name, message, transport)
             resource = None
             key = None
             needs_resource = spec is None or spec.resource_param is not None
@@ -458,21 +503,28 @@ class Service:
                 assert self.home is not None
                 resource = self.home.find(key)
             ctx = RequestContext(
-                self, op_name, version, addressing, message, guid, peer, key, resource
+                self, op_name, version, addressing, message, guid, peer, key, resource, caller
             )
-            if spec is None:
-                assert self.wsrf is not None and resource is not None
-                result: Any = self.wsrf.handlers[op_name](resource, body_el)
-                return self._reply(ctx, result)
-            args = self._arguments(spec, body_el, ctx, resource)
-            method = getattr(self, spec.method)
-            if spec.blocking:
-                d = threads.deferToThread(method, **args)
-                return self._later(d, ctx, spec, resource)
-            result = method(**args)
-            if inspect.isawaitable(result) or isinstance(result, defer.Deferred):
-                return self._later(_as_deferred(result), ctx, spec, resource)
-            return self._finish(ctx, spec, resource, result)
+            self._authorize(ctx, spec, resource)
+            token = current_identity.set(caller.identity)
+            try:
+                if spec is None:
+                    assert self.wsrf is not None and resource is not None
+                    result: Any = self.wsrf.handlers[op_name](resource, body_el)
+                    return self._reply(ctx, result)
+                args = self._arguments(spec, body_el, ctx, resource)
+                method = getattr(self, spec.method)
+                if spec.blocking:
+                    d = threads.deferToThread(
+                        contextvars.copy_context().run, functools.partial(method, **args)
+                    )
+                    return self._later(d, ctx, spec, resource)
+                result = method(**args)
+                if inspect.isawaitable(result) or isinstance(result, defer.Deferred):
+                    return self._later(_as_deferred(result), ctx, spec, resource)
+                return self._finish(ctx, spec, resource, result)
+            finally:
+                current_identity.reset(token)
         except faults.Fault as fault:
             return self._fault(fault, version, addressing, op_name, guid)
         except Exception:
@@ -540,6 +592,49 @@ class Service:
                 f"in namespace {etree.QName(body_el).namespace!r}"
             )
         return entry
+
+    # -- security -------------------------------------------------------------------------
+    def _authenticate(
+        self, op_name: str, message: SoapMessage, transport: TransportInfo | None
+    ) -> Caller:
+        """Who calls, from the TLS peer; refuses what the descriptor requires and lacks."""
+        t = transport or TransportInfo()
+        if t.error is not None:
+            raise t.error  # a client chain that does not validate is refused everywhere
+        security = self.security
+        if security is None or not security.enabled:
+            return t.caller
+        required = security.for_operation(op_name)
+        if required.transport == "https" and not t.caller.secure_transport:
+            raise TransportSecurityFault(
+                f"{self.name}.{op_name} requires HTTPS: use the https:// address of the service"
+            )
+        if required.message != "none":
+            raise AuthenticationFault(
+                f"{self.name}.{op_name} requires signed messages (WS-Security), which this "
+                "container cannot verify yet"
+            )
+        return t.caller
+
+    def _authorize(
+        self, ctx: RequestContext, spec: OperationSpec | None, resource: Resource | None
+    ) -> None:
+        security = self.security
+        if security is None or not security.enabled:
+            return
+        security.for_operation(ctx.operation).authorization(ctx.caller, ctx)
+        if (
+            spec is None
+            and ctx.operation in _MODIFYING_WSRF
+            and security.resource_access == "creator"
+            and resource is not None
+            and resource.creator is not None
+            and resource.creator != ctx.caller.identity
+        ):
+            raise NotAuthorizedFault(
+                f"not authorized: only the creator of this resource ({resource.creator}) "
+                f"may {ctx.operation} it"
+            )
 
     def understood_headers(self) -> set[str]:
         """Header QNames this service processes (for ``mustUnderstand``)."""

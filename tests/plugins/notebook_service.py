@@ -66,5 +66,15 @@ class NotebookService(Service):
         return task.deferLater(reactor, 0.01, lambda: text.upper())
 
     @operation
+    def whoami(self, ctx: RequestContext) -> str:
+        """The caller's grid identity, as the container authenticated it."""
+        return ctx.caller.identity or "anonymous"
+
+    @operation
+    def localUser(self, ctx: RequestContext) -> str:
+        """The account the grid-mapfile maps the caller to."""
+        return ctx.caller.local_user or ""
+
+    @operation
     def crash(self) -> str:
         raise RuntimeError("secret internal detail")
