@@ -15,6 +15,7 @@ from gridware.security.wssec.ns import (
     WSA_2005_08,
     WSSE,
     WSU,
+    XENC,
 )
 
 WSA_VERSIONS = {"2004/03": WSA_2004_03, "2004/08": WSA_2004_08, "2005/08": WSA_2005_08}
@@ -22,7 +23,7 @@ SOAP_VERSIONS = {"1.1": SOAP11, "1.2": SOAP12}
 WSRP = "http://docs.oasis-open.org/wsrf/rp-2"
 COUNTER = "http://gridware.org/samples/counter"
 KEY_HEADER = f"{{{COUNTER}}}CounterKey"
-NS = {"ds": DS, "wsse": WSSE, "wsu": WSU, "s11": SOAP11, "s12": SOAP12}
+NS = {"ds": DS, "wsse": WSSE, "wsu": WSU, "s11": SOAP11, "s12": SOAP12, "xenc": XENC}
 
 # What the container's hardened parser does (no DTDs, no entities, no ID collection).
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, collect_ids=False)

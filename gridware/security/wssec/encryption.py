@@ -26,6 +26,7 @@ import binascii
 import contextlib
 import hashlib
 import os
+from xml.sax.saxutils import escape
 
 import xmlsec
 from cryptography import x509
@@ -99,10 +100,16 @@ def encrypt_body(
     )
     context = xmlsec.EncryptionContext()
     context.key = xmlsec.Key.from_binary_data(xmlsec.constants.KeyDataAes, session_key)
+    # encrypt_binary + our own replacement rather than encrypt_xml: python-xmlsec's
+    # encrypt_xml fails on content that starts with text (a pretty-printed Body).
     try:
-        context.encrypt_xml(template, parts.body)
+        encrypted = context.encrypt_binary(template, _content(parts.body))
     except xmlsec.Error:
         raise MalformedMessageError("the message body could not be encrypted") from None
+    parts.body.text = None
+    for child in list(parts.body):
+        parts.body.remove(child)
+    parts.body.append(encrypted)
 
     security = parts.ensure_security_header()
     encrypted_key = etree.SubElement(
@@ -224,6 +231,13 @@ def decrypt_key(parts: Envelope, encrypted_key: Element, credential: Credential)
             context.decrypt(data)
         except xmlsec.Error:
             raise DecryptionError(_FAILED) from None
+
+
+def _content(element: Element) -> bytes:
+    """The serialized content of ``element`` (text and children), decryptable in its place."""
+    chunks = [escape(element.text or "").encode("utf-8")]
+    chunks += [etree.tostring(child, encoding="UTF-8", with_tail=True) for child in element]
+    return b"".join(chunks)
 
 
 def _oaep(digest: hashes.HashAlgorithm) -> padding.OAEP:
