@@ -33,8 +33,9 @@ want_apt() {
     [ ${#missing[@]} -eq 0 ] || echo "gridware: missing Debian packages (tests will skip): ${missing[*]}" >&2
 }
 
-# Interop peers of the security tests: grid-proxy-init/-info, grid-cert-*, grid-ca-create, openssl.
-SECURITY_TEST_PACKAGES=(globus-proxy-utils globus-gsi-cert-utils-progs globus-simple-ca openssl)
+# Interop peers of the security tests: grid-proxy-init/-info, grid-cert-*, grid-ca-create, openssl,
+# and the xmlsec1 command line (WS-Security signatures both ways).
+SECURITY_TEST_PACKAGES=(globus-proxy-utils globus-gsi-cert-utils-progs globus-simple-ca openssl xmlsec1)
 
 find_python() {
     for py in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
