@@ -13,12 +13,15 @@ separate process, then times, call by call,
 
 with the project's blocking client (keep-alive HTTP/1.1), after a warm-up.
 
-    python bench/counter_suite.py [--quick] [--dialect wsrf-1.2|gt4] [--soap 1.1|1.2]
+    python bench/counter_suite.py [--quick] [--modes none,x509-sign,https] [--dialect ...] [--soap 1.1|1.2]
                                   [--json FILE] [--profile FILE]
 
-Extending: a security mode (X.509 signing, HTTPS) is one more :class:`Mode` in
-``MODES`` (how to start the container, how to build clients); an operation
-(Notify) is one more :class:`Operation` in ``OPERATIONS`` (three small functions).
+Security modes (``--modes none,x509-sign,https``), as in the 2005 paper: WS-Security
+X.509 signatures on requests and replies over HTTP, and HTTPS with mutual
+authentication by a proxy certificate over persistent connections; both with
+grid-mapfile authorization, on a CA, host credential and user proxy made in a
+temporary directory.  Another mode is one more :class:`Mode` in ``MODES``; an
+operation (Notify) is one more :class:`Operation` in ``OPERATIONS``.
 Speed goals are reported, never asserted.
 """
 
@@ -59,11 +62,19 @@ VALUE = f"{{{COUNTER_NS}}}Value"
 BARE_SCRIPT = Path(__file__).with_name("bare_twisted.py")
 
 #: Mean ms per call published in Humphrey et al., HPDC 2005 (2005 hardware: for scale only).
-PEERS_2005: dict[str, dict[str, float]] = {
-    "GetResourceProperty": {"GT4-C": 2.24, "pyGridWare": 25.65},
+PEERS_2005: dict[str, dict[str, dict[str, float]]] = {
+    "none": {"GetResourceProperty": {"GT4-C": 2.24, "pyGridWare": 25.65}},
+    "x509-sign": {
+        "GetResourceProperty": {"GT4-C": 15.77, "pyGridWare": 139.65, "GT4-Java": 182.66}
+    },
+    "https": {"GetResourceProperty": {"GT4-C": 2.75, "GT4-Java": 11.81}},
 }
-#: gridware's goals, mean ms per call (issue #2).
-GOALS_MS: dict[str, float] = {"GetResourceProperty": 0.25}
+#: gridware's goals, mean ms per call (issue #2 plain, issue #4 secured).
+GOALS_MS: dict[str, dict[str, float]] = {
+    "none": {"GetResourceProperty": 0.25},
+    "x509-sign": {"GetResourceProperty": 2.0},
+    "https": {"GetResourceProperty": 0.35},
+}
 
 #: Where the demo container deploys the counter in each dialect set.
 SERVICE_PATH = {
@@ -75,27 +86,91 @@ SERVICE_PATH = {
 # -- security modes -----------------------------------------------------------------------
 
 
+@dataclass
+class Deployment:
+    """A mode made concrete in a temporary directory: container arguments and clients."""
+
+    container_args: list[str] = field(default_factory=list)
+    service_path: dict[str, str] = field(default_factory=lambda: dict(SERVICE_PATH))
+    scheme: str = "http"
+    https_port: int | None = None
+    transport: Callable[[], HttpTransport] = lambda: HttpTransport(timeout=60.0)
+
+
 @dataclass(frozen=True)
 class Mode:
-    """How messages are protected: what the container needs and what clients need.
-
-    Later modes (``x509-sign``, ``https``) add container arguments (a config file
-    with host credentials), an ``https`` scheme, and client options (a transport
-    with an SSL context, a signing credential).
-    """
+    """How messages are protected: what the container needs and what clients need."""
 
     name: str
     description: str
-    scheme: str = "http"
-    container_args: tuple[str, ...] = ()
-    client_options: Callable[[], dict[str, Any]] = field(default=dict)
+    setup: Callable[[Path], Deployment] = lambda tmp: Deployment()
 
-    def transport(self) -> HttpTransport:
-        return HttpTransport(timeout=60.0)
+
+def _secure_deployment(tmp: Path, descriptor: str, https: bool) -> Deployment:
+    """A CA, a host credential, a user proxy in the grid-mapfile, and counters deployed
+    with ``descriptor`` (their ``[service.security]``) under ``secure/``."""
+    from gridware.container.security import secure_transport
+    from gridware.security import CertificateAuthority
+
+    ca = CertificateAuthority.create(tmp / "ca", "/O=Grid/OU=Bench/CN=Bench CA")
+    host = ca.issue_host("localhost")
+    host.save(tmp / "hostcert.pem", tmp / "hostkey.pem", key_mode=0o600)
+    user = ca.issue_user("Bench User")
+    proxy = user.create_proxy()
+    (tmp / "grid-mapfile").write_text(f'"{user.subject}" bench\n')
+    https_port = free_port()
+    config = tmp / "container.toml"
+    config.write_text(
+        f"""
+[container.security]
+certificate = "{tmp / "hostcert.pem"}"
+key = "{tmp / "hostkey.pem"}"
+cert_dir = "{ca.trusted_directory}"
+gridmap = "{tmp / "grid-mapfile"}"
+https_port = {https_port}
+
+[[service]]
+name = "secure/CounterService"
+class = "gridware.services.samples.counter:CounterService"
+[service.security]
+{descriptor}
+
+[[service]]
+name = "secure/gt4/CounterService"
+class = "gridware.services.samples.counter:GT4CounterService"
+[service.security]
+{descriptor}
+"""
+    )
+    message = "none" if https else "signature"
+    return Deployment(
+        ["--config", str(config)],
+        {d: p.replace("/services/", "/services/secure/") for d, p in SERVICE_PATH.items()},
+        "https" if https else "http",
+        https_port,
+        lambda: secure_transport(
+            proxy, cert_dir=ca.trusted_directory, message=message, timeout=60.0
+        ),
+    )
 
 
 MODES: dict[str, Mode] = {
     "none": Mode("none", "no message or transport security (plain HTTP)"),
+    "x509-sign": Mode(
+        "x509-sign",
+        "WS-Security X.509 signatures on requests and replies (plain HTTP), grid-mapfile",
+        lambda tmp: _secure_deployment(
+            tmp, 'message = "signature"\nauthorization = "gridmap"', https=False
+        ),
+    ),
+    "https": Mode(
+        "https",
+        "HTTPS, mutual authentication with a proxy certificate, persistent connections, "
+        "grid-mapfile",
+        lambda tmp: _secure_deployment(
+            tmp, 'transport = "https"\nauthorization = "gridmap"', https=True
+        ),
+    ),
 }
 
 
@@ -119,7 +194,6 @@ class Suite:
             dialect=self.dialect,
             soap=self.soap,
             transport=self.transport,
-            **self.mode.client_options(),
         )
 
     def resource(self, epr: EndpointReference) -> WsrfClient:
@@ -129,7 +203,6 @@ class Suite:
             dialect=self.dialect,
             soap=self.soap,
             transport=self.transport,
-            **self.mode.client_options(),
         )
 
     def new_counter(self) -> WsrfClient:
@@ -263,24 +336,39 @@ def smoke_test(suite: Suite) -> None:
 def run_mode(
     mode: Mode, args: argparse.Namespace, operations: list[Operation], scale: float
 ) -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix=f"gridware-bench-{mode.name}-") as tmp:
+        return _run_mode(mode, mode.setup(Path(tmp)), args, operations, scale)
+
+
+def _run_mode(
+    mode: Mode,
+    deployment: Deployment,
+    args: argparse.Namespace,
+    operations: list[Operation],
+    scale: float,
+) -> list[Result]:
     port = free_port()
-    base = f"{mode.scheme}://127.0.0.1:{port}"
-    url = base + SERVICE_PATH[args.dialect]
+    path = deployment.service_path[args.dialect]
+    plain_url = f"http://127.0.0.1:{port}{path}"
+    if deployment.scheme == "https":
+        url = f"https://localhost:{deployment.https_port}{path}"
+    else:
+        url = plain_url
     argv = gridware_container_argv(port, args.log_level)
     if args.profile:
         argv[1:1] = ["-m", "cProfile", "-o", args.profile]
-    argv += list(mode.container_args)
+    argv += deployment.container_args
     container = ServerProcess(f"gridware container ({mode.name})", argv, args.container_log)
     results: list[Result] = []
     with container:
-        container.wait_http(url + "?wsdl")
-        suite = Suite(url, args.dialect, args.soap, mode, mode.transport())
+        container.wait_http(plain_url + "?wsdl")
+        suite = Suite(url, args.dialect, args.soap, mode, deployment.transport())
         smoke_test(suite)
         for op in operations:
             n = max(1, round(op.calls * scale))
             warm = min(n, args.warmup)
             print(
-                f"  {mode.name:>6} {op.name:<22} warm-up {warm:>5}, timing {n:>6} ...",
+                f"  {mode.name:>9} {op.name:<22} warm-up {warm:>5}, timing {n:>6} ...",
                 end="",
                 flush=True,
             )
@@ -290,7 +378,7 @@ def run_mode(
             s = Summary.of(durations)
             print(f" {s.mean:.3f} ms/call")
             results.append(Result(mode.name, op.name, s, wall, cpu / n * 1000, server / n * 1000))
-        if args.baseline and mode.scheme == "http":
+        if args.baseline and mode.name == "none":
             n = max(1, round(OPERATIONS[0].calls * scale))
             results.append(measure_floor(suite, n, min(n, args.warmup)))
         suite.transport.close()
@@ -317,7 +405,7 @@ def measure_floor(suite: Suite, n: int, warm: int) -> Result:
         argv = [sys.executable, str(BARE_SCRIPT), str(port), str(response), "--content-type", ctype]
         with ServerProcess("bare twisted.web", argv) as bare:
             bare.wait_http(bare_url)
-            transport = suite.mode.transport()
+            transport = HttpTransport(timeout=60.0)
             max_size = len(reply) + 1
 
             def call(_: None, i: int) -> None:
@@ -383,23 +471,22 @@ def report(results: list[Result]) -> None:
     rows = []
     for r in results:
         mine = r.summary.mean
-        for peer, ms in PEERS_2005.get(r.operation, {}).items():
-            rows.append([r.operation, f"{peer} (HPDC 2005)", ms, _relative(mine, ms)])
-        if floor is not None and r.operation == "GetResourceProperty":
+        label = f"{r.operation} ({r.mode})"
+        for peer, ms in PEERS_2005.get(r.mode, {}).get(r.operation, {}).items():
+            rows.append([label, f"{peer} (HPDC 2005)", ms, _relative(mine, ms)])
+        if floor is not None and r.operation == "GetResourceProperty" and r.mode == "none":
             rows.append(
                 [
-                    r.operation,
+                    label,
                     f"{FLOOR} ({FLOOR_OP})",
                     floor.summary.mean,
                     f"+{mine - floor.summary.mean:.3f} ms of SOAP work (client + container)",
                 ]
             )
-        goal = GOALS_MS.get(r.operation)
+        goal = GOALS_MS.get(r.mode, {}).get(r.operation)
         if goal is not None:
             verdict = "met" if mine <= goal else "NOT met"
-            rows.append(
-                [r.operation, "goal", f"<= {goal}", f"{verdict}: {mine / goal:.1f}x the goal"]
-            )
+            rows.append([label, "goal", f"<= {goal}", f"{verdict}: {mine / goal:.1f}x the goal"])
     print(table(["operation", "reference", "ms/call", "gridware (this run)"], rows, "llrl"))
 
 

@@ -126,21 +126,34 @@ def _add_security(p: argparse.ArgumentParser) -> None:
         metavar="DN",
         help="expected subject DN of the service (instead of matching the host name)",
     )
+    g.add_argument(
+        "--message",
+        choices=["none", "signature", "encryption"],
+        default="none",
+        help="WS-Security: sign requests (and encrypt their bodies); replies must match",
+    )
+    g.add_argument(
+        "--server-cert",
+        metavar="FILE",
+        help="the service's certificate (PEM), needed to encrypt requests",
+    )
 
 
 def _transport(args: argparse.Namespace, address: str) -> Any:
-    """A plain transport for http://, a GSI one (proxy, trusted CAs) for https://."""
+    """A plain transport for http:// (unless --message), a GSI one for https://."""
     from gridware.container.client import HttpTransport
 
-    if not address.lower().startswith("https:"):
+    if not address.lower().startswith("https:") and args.message == "none":
         return HttpTransport(args.timeout)
-    from gridware.container.security import https_transport
+    from gridware.container.security import secure_transport
 
-    return https_transport(
+    return secure_transport(
         args.proxy,
         cert_dir=args.cert_dir,
         identity=args.identity,
         anonymous=args.anonymous,
+        message=args.message,
+        server_certificate=args.server_cert,
         timeout=args.timeout,
     )
 

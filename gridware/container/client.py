@@ -20,7 +20,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import etree
 
@@ -129,6 +129,14 @@ class SoapMessenger:
         return el
 
 
+class MessageSecurity(Protocol):
+    """Message-level protection applied by a transport (see ``MessageProtection``)."""
+
+    def protect(self, url: str, data: bytes) -> tuple[bytes, Any]: ...
+
+    def accept(self, sent: Any, content_type: str, data: bytes) -> bytes: ...
+
+
 class HttpTransport:
     """Blocking HTTP(S) with persistent connections (one per thread and host)."""
 
@@ -137,13 +145,16 @@ class HttpTransport:
         timeout: float = 60.0,
         ssl_context: ssl.SSLContext | None = None,
         peer_check: Callable[[bytes], None] | None = None,
+        message: MessageSecurity | None = None,
     ) -> None:
-        """``ssl_context`` is used for https URLs (see
-        :func:`gridware.container.security.client_tls_context`); ``peer_check`` is
-        called with the server certificate (DER) after each TLS handshake."""
+        """``ssl_context`` is used for https URLs; ``peer_check`` is called with the
+        server certificate (DER) after each TLS handshake; ``message`` signs requests
+        and verifies replies.  :func:`gridware.container.security.secure_transport`
+        sets them all up from a proxy credential."""
         self.timeout = timeout
         self.ssl_context = ssl_context
         self.peer_check = peer_check
+        self.message = message
         self._local = threading.local()
 
     def _connections(self) -> dict[tuple[str, str, int], http11.Connection]:
@@ -159,7 +170,11 @@ class HttpTransport:
         conn = conns.get((scheme, host, port))
         if conn is None:
             if scheme == "https":
-                context = self.ssl_context or ssl.create_default_context()
+                if self.ssl_context is None:
+                    from gridware.container.security import default_client_context
+
+                    self.ssl_context = default_client_context()
+                context = self.ssl_context
             else:
                 context = None
             conn = http11.Connection(
@@ -181,11 +196,18 @@ class HttpTransport:
             raise TransportError(f"{url!r} has an invalid port") from None
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn = self._connection(parts.scheme, parts.hostname, port)
+        sent = None
+        if self.message is not None:
+            body, sent = self.message.protect(url, body)
         for attempt in (0, 1):
             reused = conn.sock is not None and conn.requests > 0
             try:
                 resp = conn.post(target, headers, body, max_size)
-                return resp.status, resp.headers.get("content-type", ""), resp.body
+                ctype = resp.headers.get("content-type", "")
+                if sent is not None:
+                    assert self.message is not None
+                    return resp.status, ctype, self.message.accept(sent, ctype, resp.body)
+                return resp.status, ctype, resp.body
             except (http11.ConnectionClosed, BrokenPipeError, ConnectionResetError) as exc:
                 conn.close()
                 if reused and attempt == 0:

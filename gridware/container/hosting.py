@@ -28,7 +28,13 @@ from twisted.web import resource, server
 from gridware import __version__
 from gridware.container import faults
 from gridware.container.log import event
-from gridware.container.security import AuthenticationFault, Caller, HostSecurity, peer_chain
+from gridware.container.security import (
+    AuthenticationFault,
+    Caller,
+    HostSecurity,
+    ServiceSecurity,
+    peer_chain,
+)
 from gridware.container.service import Outcome, Service, TransportInfo
 from gridware.container.soap import SOAP11, SOAP12, envelope_bytes, fault_element
 from gridware.container.wsdlserve import DocumentRoot, DocumentServer
@@ -296,6 +302,17 @@ class Container:
         if not re.fullmatch(r"[A-Za-z0-9_.\-/]+", service.name) or ".." in service.name:
             raise ValueError(f"invalid service name {service.name!r}: use letters, digits, _ . - /")
         service.limits = self.limits
+        if self.security is not None:
+            # with a host credential every service verifies signed requests and signs replies
+            if service.security is None:
+                service.security = ServiceSecurity(host=self.security)
+            elif service.security.host is None:
+                service.security.host = self.security
+        elif service.security is not None and service.security.enabled:
+            raise ValueError(
+                f"service {service.name} has a security policy: the container needs a host "
+                "credential (security=HostSecurity.load(...))"
+            )
         endpoint = ServiceEndpoint(self, service)
         wsdl = _wsdl_for(service)
         if wsdl is not None:

@@ -12,14 +12,18 @@ stops the container at start; a rejected request never reaches service code.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import ssl
-from collections.abc import Callable, Mapping
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
+
+from lxml import etree
 
 from gridware.container import faults
 from gridware.container.http11 import PeerRejected
@@ -27,12 +31,22 @@ from gridware.security import Credential, GridMap, TrustStore
 from gridware.security.errors import SecurityError, ValidationError
 from gridware.security.names import dn_string
 from gridware.security.validation import ValidationOptions, ValidationResult, Validator
+from gridware.security.wssec import (
+    MessageSecurityError,
+    ReplayCache,
+    VerifiedMessage,
+    Verifier,
+    encrypt_body,
+    sign,
+)
+from gridware.security.wssec.ns import SignatureAlgorithm
 
 if TYPE_CHECKING:
     from cryptography import x509
 
     from gridware.container.client import HttpTransport
     from gridware.container.service import RequestContext
+    from gridware.container.xml import Element
 
 log = logging.getLogger("gridware.container.security")
 
@@ -59,7 +73,7 @@ class Caller:
 
     identity: str | None = None  # the grid identity (end-entity DN) of the caller
     transport: ValidationResult | None = None  # validated TLS client chain
-    message: Any = None  # the verified WS-Security signature, when the request was signed
+    message: VerifiedMessage | None = None  # the verified WS-Security signature, if signed
     local_user: str | None = None  # the grid-mapfile account, when a gridmap mapped it
     secure_transport: bool = False
 
@@ -88,10 +102,37 @@ class HostSecurity:
     validator: Validator
     gridmap: GridMap | None = None
     clock_skew: timedelta = timedelta(minutes=5)
+    replay_cache: ReplayCache = field(default_factory=ReplayCache)
 
     @property
     def identity(self) -> str:
         return self.credential.identity
+
+    @functools.cached_property
+    def verifier(self) -> Verifier:
+        """Checks WS-Security signed requests (one for all services: one replay cache)."""
+        return Verifier(
+            self.validator,
+            clock_skew=self.clock_skew,
+            replay_cache=self.replay_cache,
+            decryption_credential=self.credential,
+        )
+
+    def verify_message(self, envelope: Element, signed_headers: Iterable[str]) -> VerifiedMessage:
+        """Verify (and decrypt) a request; :class:`AuthenticationFault` saying why not."""
+        try:
+            return self.verifier.verify(envelope, required_headers=signed_headers)
+        except MessageSecurityError as exc:
+            raise AuthenticationFault(f"the message security is not acceptable: {exc}") from None
+
+    def protect_reply(self, data: bytes, recipient: x509.Certificate | None) -> bytes:
+        """Sign a reply envelope with the host credential; encrypt its Body for
+        ``recipient`` (the caller's certificate) when given."""
+        envelope = etree.fromstring(data)
+        sign(envelope, self.credential)
+        if recipient is not None:
+            encrypt_body(envelope, recipient)
+        return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
 
     @classmethod
     def load(
@@ -308,6 +349,8 @@ class OperationSecurity:
     transport: str = "none"
     message: str = "none"
     authorization: Authorizer = field(default_factory=NoAuthorization)
+    allow_limited: bool = True
+    """False where a full proxy is required (as Globus GRAM does for job submission)."""
 
 
 @dataclass
@@ -317,6 +360,8 @@ class ServiceSecurity:
     default: OperationSecurity = field(default_factory=OperationSecurity)
     operations: dict[str, OperationSecurity] = field(default_factory=dict)
     resource_access: str = "creator"
+    host: HostSecurity | None = None
+    """The container's credential: verifies signed requests, signs their replies."""
 
     def for_operation(self, name: str) -> OperationSecurity:
         return self.operations.get(name, self.default)
@@ -325,7 +370,10 @@ class ServiceSecurity:
     def enabled(self) -> bool:
         descriptors = [self.default, *self.operations.values()]
         return any(
-            d.transport != "none" or d.message != "none" or d.authorization.name != "none"
+            d.transport != "none"
+            or d.message != "none"
+            or d.authorization.name != "none"
+            or not d.allow_limited
             for d in descriptors
         )
 
@@ -343,6 +391,7 @@ class ServiceSecurity:
             "callout",
             "operations",
             "resource_access",
+            "allow_limited",
         }
         unknown = set(table) - known
         if unknown:
@@ -365,7 +414,7 @@ class ServiceSecurity:
             raise SecurityConfigError(
                 f"{where}: resource_access must be one of {', '.join(RESOURCE_ACCESS)}"
             )
-        out = cls(default, operations, access)
+        out = cls(default, operations, access, host)
         if out.enabled and host is None:
             raise SecurityConfigError(
                 f"{where}: security needs a host credential: set certificate, key and cert_dir "
@@ -385,7 +434,10 @@ def _operation_security(
         raise SecurityConfigError(f"{where}: message must be one of {', '.join(MESSAGES)}")
     policy = table.get("authorization")
     authorizer = base.authorization if policy is None else _authorizer(table, policy, host, where)
-    return OperationSecurity(transport, message, authorizer)
+    allow_limited = table.get("allow_limited", base.allow_limited)
+    if not isinstance(allow_limited, bool):
+        raise SecurityConfigError(f"{where}: allow_limited must be true or false")
+    return OperationSecurity(transport, message, authorizer, allow_limited)
 
 
 def _authorizer(
@@ -459,9 +511,6 @@ def client_tls_context(
     (default: ``$X509_CERT_DIR`` and the Globus locations) and, unless
     ``check_hostname`` is false (an expected DN is checked instead), match the host.
     """
-    import os
-    import tempfile
-
     from gridware.security import environment
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -478,37 +527,89 @@ def client_tls_context(
     except (OSError, ssl.SSLError) as exc:
         raise SecurityConfigError(f"trusted certificates directory {directory}: {exc}") from None
     if credential is not None:
-        fd, path = tempfile.mkstemp(prefix="gridware-tls-", suffix=".pem")
-        try:
-            os.write(fd, credential.to_proxy_pem())
-            os.close(fd)
-            ctx.load_cert_chain(path)
-        finally:
-            os.unlink(path)
+        _load_client_chain(ctx, credential)
     return ctx
 
 
-def https_transport(
+def _load_client_chain(ctx: ssl.SSLContext, credential: Credential) -> None:
+    """ssl reads chains from files only: a private temporary file, removed at once."""
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="gridware-tls-", suffix=".pem")
+    try:
+        os.write(fd, credential.to_proxy_pem())
+        os.close(fd)
+        ctx.load_cert_chain(path)
+    finally:
+        os.unlink(path)
+
+
+def default_client_context() -> ssl.SSLContext:
+    """What https:// calls use when nothing is configured, as Globus clients do: the
+    user's proxy (``$X509_USER_PROXY`` or ``/tmp/x509up_u<uid>``) when there is a
+    valid one, and the trusted CAs of ``$X509_CERT_DIR`` or the Globus locations
+    (the system's CAs when there is no such directory)."""
+    from gridware.security import environment
+
+    credential = None
+    path = environment.proxy_path()
+    if path.exists():
+        try:
+            loaded = Credential.load_proxy(path)
+        except (SecurityError, OSError) as exc:
+            log.warning("not using the proxy %s: %s", path, exc)
+        else:
+            if loaded.time_left() > timedelta(0):
+                credential = loaded
+            else:
+                log.warning("not using the proxy %s: it has expired", path)
+    try:
+        directory = environment.cert_dir()
+    except SecurityError:
+        ctx = ssl.create_default_context()
+        if credential is not None:
+            _load_client_chain(ctx, credential)
+        return ctx
+    return client_tls_context(credential, directory)
+
+
+MESSAGE_MODES = ("none", "signature", "encryption")
+
+
+def secure_transport(
     proxy: Credential | str | Path | None = None,
     *,
     cert_dir: str | Path | None = None,
     identity: str | None = None,
     anonymous: bool = False,
+    message: str = "none",
+    server_certificate: x509.Certificate | str | Path | None = None,
     timeout: float = 60.0,
 ) -> HttpTransport:
     """An :class:`~gridware.container.client.HttpTransport` for calling secured services.
 
     The client presents ``proxy`` (a :class:`Credential` or a proxy file; default:
     the user's proxy as Globus finds it, ``$X509_USER_PROXY`` or
-    ``/tmp/x509up_u<uid>``), or nothing when ``anonymous``.  The server must
-    chain to a CA in ``cert_dir`` and either match the URL's host name or, when
-    ``identity`` is given, have exactly that subject DN.  Raises
-    :class:`SecurityConfigError` saying what is missing.
+    ``/tmp/x509up_u<uid>``), or nothing when ``anonymous``.  Servers must chain
+    to a CA in ``cert_dir`` and either match the URL's host name or, when
+    ``identity`` is given, have exactly that subject DN.
+
+    Over https:// the proxy is the TLS client certificate.  ``message="signature"``
+    also signs every request with WS-Security (over http:// or https://) and
+    requires signed replies; ``"encryption"`` moreover encrypts request bodies for
+    ``server_certificate`` (the service's host certificate) and requires
+    encrypted replies.  Raises :class:`SecurityConfigError` saying what is missing.
     """
     from gridware.container.client import HttpTransport
 
+    if message not in MESSAGE_MODES:
+        raise SecurityConfigError(f"message must be one of {', '.join(MESSAGE_MODES)}")
     credential: Credential | None = None
-    if not anonymous:
+    if anonymous:
+        if message != "none":
+            raise SecurityConfigError("an anonymous caller cannot sign messages")
+    else:
         try:
             credential = _client_credential(proxy)
         except (SecurityError, OSError) as exc:
@@ -521,7 +622,169 @@ def https_transport(
             )
     context = client_tls_context(credential, cert_dir, check_hostname=identity is None)
     check = expect_identity(identity) if identity is not None else None
-    return HttpTransport(timeout, ssl_context=context, peer_check=check)
+    protection = None
+    if credential is not None and message != "none":
+        recipient = None
+        if message == "encryption":
+            if server_certificate is None:
+                raise SecurityConfigError(
+                    "message encryption needs the service's certificate (server_certificate)"
+                )
+            recipient = _certificate(server_certificate)
+        protection = MessageProtection(
+            credential, cert_dir=cert_dir, identity=identity, encrypt_for=recipient
+        )
+    return HttpTransport(timeout, ssl_context=context, peer_check=check, message=protection)
+
+
+def _certificate(value: x509.Certificate | str | Path) -> x509.Certificate:
+    from cryptography import x509 as cx509
+
+    if isinstance(value, cx509.Certificate):
+        return value
+    try:
+        return cx509.load_pem_x509_certificate(Path(value).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise SecurityConfigError(f"cannot read the certificate {value}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    """What :meth:`MessageProtection.accept` needs to know about the request."""
+
+    url: str
+    message_id: str | None
+    encrypted: bool
+
+
+class MessageProtection:
+    """WS-Security for a client: signs (and maybe encrypts) requests, verifies replies.
+
+    Replies must be signed by the service (its host name, or ``identity``), answer
+    this very request (a signed ``wsa:RelatesTo``), and be encrypted when the
+    request was.  An unsigned SOAP fault is still reported (it can only refuse).
+    """
+
+    def __init__(
+        self,
+        credential: Credential,
+        *,
+        cert_dir: str | Path | None = None,
+        identity: str | None = None,
+        encrypt_for: x509.Certificate | None = None,
+        algorithm: SignatureAlgorithm = "rsa-sha256",
+        clock_skew: timedelta = timedelta(minutes=5),
+    ) -> None:
+        try:
+            trust = TrustStore(Path(cert_dir)) if cert_dir else TrustStore.default()
+            trust.describe()
+        except (SecurityError, OSError) as exc:
+            raise SecurityConfigError(f"trusted certificates directory: {exc}") from None
+        self.credential = credential
+        self.identity = identity
+        self.encrypt_for = encrypt_for
+        self.algorithm: SignatureAlgorithm = algorithm
+        self.verifier = Verifier(
+            Validator(trust), clock_skew=clock_skew, decryption_credential=credential
+        )
+
+    def protect(self, url: str, data: bytes) -> tuple[bytes, SentRequest]:
+        """Sign (and encrypt) one request envelope."""
+        envelope = etree.fromstring(data)  # our own serialization
+        message_id = None
+        for el in envelope.iter("{*}MessageID"):
+            if etree.QName(el).namespace in _WSA_NAMESPACES:
+                message_id = (el.text or "").strip()
+                break
+        sign(envelope, self.credential, algorithm=self.algorithm, must_understand=True)
+        if self.encrypt_for is not None:
+            encrypt_body(envelope, self.encrypt_for)
+        out = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+        return out, SentRequest(url, message_id, self.encrypt_for is not None)
+
+    def accept(self, sent: SentRequest, content_type: str, data: bytes) -> bytes:
+        """Verify (and decrypt) a reply; raises TransportError when it is not acceptable."""
+        from gridware.container.client import TransportError
+        from gridware.container.xml import XMLLimits, parse_xml
+        from gridware.security.wssec.soap import Envelope
+
+        if "xml" not in content_type.lower():
+            return data  # not SOAP: the caller reports it
+        try:
+            root = parse_xml(data, XMLLimits(max_size=max(len(data), 1)))
+            parts = Envelope.of(root)
+        except Exception:
+            return data  # unreadable: the caller reports it
+        body_children = [c for c in parts.body if isinstance(c.tag, str)]
+        is_fault = bool(body_children) and etree.QName(body_children[0]).localname == "Fault"
+        if parts.security_header() is None:
+            if is_fault:
+                return data
+            raise TransportError(f"{sent.url} sent an unsigned reply to a signed request")
+        try:
+            verified = self.verifier.verify(root)
+        except MessageSecurityError as exc:
+            raise TransportError(f"{sent.url}: the reply is not acceptable: {exc}") from None
+        problem = self._signer_problem(verified, sent.url)
+        if problem:
+            raise TransportError(f"{sent.url}: the reply {problem}")
+        if sent.message_id is not None and not any(
+            (el.text or "").strip() == sent.message_id and verified.is_signed(el)
+            for el in parts.header_blocks()
+            if etree.QName(el).localname == "RelatesTo"
+            and etree.QName(el).namespace in _WSA_NAMESPACES
+        ):
+            raise TransportError(f"{sent.url}: the signed reply does not answer this request")
+        if sent.encrypted and not verified.encrypted and not is_fault:
+            raise TransportError(f"{sent.url}: the reply to an encrypted request is not encrypted")
+        return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+    def _signer_problem(self, verified: VerifiedMessage, url: str) -> str | None:
+        signer = verified.signer
+        if self.identity is not None:
+            if signer.identity != self.identity:
+                return f"is signed by {signer.identity}, not the expected {self.identity}"
+            return None
+        host = urllib.parse.urlsplit(url).hostname or ""
+        if not _certificate_names_host(signer.end_entity, host):
+            return f"is signed by {signer.identity}, which is not a certificate of {host}"
+        return None
+
+
+_WSA_NAMESPACES = frozenset(
+    {
+        "http://www.w3.org/2005/08/addressing",
+        "http://schemas.xmlsoap.org/ws/2004/08/addressing",
+        "http://schemas.xmlsoap.org/ws/2004/03/addressing",
+    }
+)
+
+
+def _certificate_names_host(certificate: x509.Certificate, host: str) -> bool:
+    """Does the certificate name ``host`` (SAN DNS/IP, else CN, ``host/`` prefix allowed)?"""
+    import ipaddress
+
+    from cryptography import x509 as cx509
+    from cryptography.x509.oid import NameOID
+
+    host = host.lower().rstrip(".")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    try:
+        san = certificate.extensions.get_extension_for_class(cx509.SubjectAlternativeName).value
+    except cx509.ExtensionNotFound:
+        san = None
+    if san is not None:
+        if address is not None:
+            return address in san.get_values_for_type(cx509.IPAddress)
+        return host in [d.lower().rstrip(".") for d in san.get_values_for_type(cx509.DNSName)]
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if not names:
+        return False
+    cn = str(names[-1].value).lower().removeprefix("host/")
+    return cn == host
 
 
 def _client_credential(proxy: Credential | str | Path | None) -> Credential:

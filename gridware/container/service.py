@@ -81,6 +81,7 @@ from gridware.container.soap import (
 )
 from gridware.container.wsrf import WsrfOperations
 from gridware.container.xml import Element, XMLLimits, qname
+from gridware.security.wssec import ADDRESSING_HEADERS, VerifiedMessage
 
 log = logging.getLogger("gridware.container")
 
@@ -106,6 +107,21 @@ _MODIFYING_WSRF = {
     "Destroy",
     "SetTerminationTime",
 }
+
+
+_WSSE_SECURITY = frozenset(
+    {
+        "{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd}"
+        "Security",
+    }
+)
+
+
+@dataclass(slots=True)
+class _Protection:
+    """The verified signature of the request being processed (its reply is signed)."""
+
+    verified: VerifiedMessage | None = None
 
 
 @dataclass(slots=True)
@@ -475,7 +491,41 @@ class Service:
         """Process one request message; returns the reply (or a Deferred of it).
 
         ``transport`` tells whether the request came over TLS and who the TLS peer is.
+        The reply to a request signed with WS-Security is signed with the host
+        credential (and encrypted for the caller when the request was encrypted).
         """
+        security = self.security
+        if security is None or security.host is None:
+            return self._process(data, soap_action, peer, transport, None)
+        protection = _Protection()
+        outcome = self._process(data, soap_action, peer, transport, protection)
+        if isinstance(outcome, defer.Deferred):
+            return outcome.addCallback(self._protect, protection)
+        return self._protect(outcome, protection)
+
+    def _protect(self, outcome: Outcome, protection: _Protection) -> Outcome:
+        verified = protection.verified
+        if verified is None:
+            return outcome
+        assert self.security is not None and self.security.host is not None
+        recipient = verified.signer.leaf if verified.encrypted else None
+        try:
+            body = self.security.host.protect_reply(outcome.body, recipient)
+        except Exception:
+            log.exception("signing the reply of %s.%s failed", self.name, outcome.operation)
+            return self._internal_error(outcome.soap, AddressingHeaders(), None, outcome.guid)
+        return Outcome(
+            outcome.status, outcome.soap, body, outcome.operation, outcome.guid, outcome.fault
+        )
+
+    def _process(
+        self,
+        data: bytes,
+        soap_action: str | None,
+        peer: str,
+        transport: TransportInfo | None,
+        protection: _Protection | None,
+    ) -> Outcome | defer.Deferred[Outcome]:
         guid = ""
         version: SoapVersion = SOAP11
         addressing = AddressingHeaders()
@@ -489,12 +539,15 @@ class Service:
                 addressing = AddressingHeaders(version=exc.version)
                 raise faults.SenderFault(str(exc), subcode="InvalidAddressingHeader") from None
             guid = addressing.message_id or f"urn:uuid:{uuid.uuid4()}"
+            verified = self._verify(message)  # before anything reads the (maybe encrypted) Body
+            if verified is not None and protection is not None:
+                protection.verified = verified
             body_el = message.body_element
             if body_el is None:
                 raise faults.SenderFault("the SOAP Body is empty: expected a request element")
             op_name, spec = self._select(addressing, soap_action, body_el)
-            self._check_headers(message, addressing)
-            caller = self._authenticate(op_name, message, transport)
+            self._check_headers(message, addressing, verified is not None)
+            caller = self._authenticate(op_name, transport, verified)
             resource = None
             key = None
             needs_resource = spec is None or spec.resource_param is not None
@@ -594,27 +647,51 @@ class Service:
         return entry
 
     # -- security -------------------------------------------------------------------------
+    def _verify(self, message: SoapMessage) -> VerifiedMessage | None:
+        """Verify a WS-Security header, if the request has one and we hold a credential."""
+        security = self.security
+        if security is None or security.host is None or message.header is None:
+            return None
+        if not any(
+            child.tag in _WSSE_SECURITY for child in message.header.iterchildren(etree.Element)
+        ):
+            return None
+        return security.host.verify_message(message.envelope, self._signed_headers)
+
     def _authenticate(
-        self, op_name: str, message: SoapMessage, transport: TransportInfo | None
+        self, op_name: str, transport: TransportInfo | None, verified: VerifiedMessage | None
     ) -> Caller:
-        """Who calls, from the TLS peer; refuses what the descriptor requires and lacks."""
+        """Who calls (the message signer, else the TLS peer); refuses what the
+        descriptor requires and the request lacks."""
         t = transport or TransportInfo()
         if t.error is not None:
             raise t.error  # a client chain that does not validate is refused everywhere
+        caller = t.caller
+        if verified is not None:
+            caller = Caller(
+                verified.identity,
+                caller.transport,
+                verified,
+                secure_transport=caller.secure_transport,
+            )
         security = self.security
         if security is None or not security.enabled:
-            return t.caller
+            return caller
         required = security.for_operation(op_name)
-        if required.transport == "https" and not t.caller.secure_transport:
+        if required.transport == "https" and not caller.secure_transport:
             raise TransportSecurityFault(
                 f"{self.name}.{op_name} requires HTTPS: use the https:// address of the service"
             )
-        if required.message != "none":
+        if required.message != "none" and verified is None:
             raise AuthenticationFault(
-                f"{self.name}.{op_name} requires signed messages (WS-Security), which this "
-                "container cannot verify yet"
+                f"{self.name}.{op_name} requires messages signed with WS-Security "
+                "(X.509 token profile)"
             )
-        return t.caller
+        if required.message == "encryption" and verified is not None and not verified.encrypted:
+            raise AuthenticationFault(
+                f"{self.name}.{op_name} requires an encrypted message body (WS-Security)"
+            )
+        return caller
 
     def _authorize(
         self, ctx: RequestContext, spec: OperationSpec | None, resource: Resource | None
@@ -622,7 +699,13 @@ class Service:
         security = self.security
         if security is None or not security.enabled:
             return
-        security.for_operation(ctx.operation).authorization(ctx.caller, ctx)
+        required = security.for_operation(ctx.operation)
+        if not required.allow_limited and ctx.caller.limited:
+            raise NotAuthorizedFault(
+                f"not authorized: {self.name}.{ctx.operation} needs a full proxy, not a "
+                "limited one (create one with 'gridware proxy init' without -limited)"
+            )
+        required.authorization(ctx.caller, ctx)
         if (
             spec is None
             and ctx.operation in _MODIFYING_WSRF
@@ -636,11 +719,18 @@ class Service:
                 f"may {ctx.operation} it"
             )
 
+    @property
+    def _signed_headers(self) -> frozenset[str]:
+        """Header blocks a signed request must sign when it carries them."""
+        return ADDRESSING_HEADERS | {self.key} if self.key else frozenset(ADDRESSING_HEADERS)
+
     def understood_headers(self) -> set[str]:
         """Header QNames this service processes (for ``mustUnderstand``)."""
         return {self.key} if self.key else set()
 
-    def _check_headers(self, message: SoapMessage, addressing: AddressingHeaders) -> None:
+    def _check_headers(
+        self, message: SoapMessage, addressing: AddressingHeaders, secured: bool = False
+    ) -> None:
         if message.header is None:
             return
         v = message.version
@@ -659,7 +749,7 @@ class Service:
             uri = etree.QName(block).namespace
             if addressing.version is not None and uri == addressing.version.namespace:
                 continue
-            if block.tag not in understood:
+            if block.tag not in understood and not (secured and block.tag in _WSSE_SECURITY):
                 raise faults.MustUnderstandFault(
                     f"header {block.tag} is marked mustUnderstand but service {self.name} "
                     "does not process it"

@@ -25,7 +25,7 @@ from gridware.container.client import HttpTransport, SoapClient, TransportError
 from gridware.container.security import (
     SecurityConfigError,
     client_tls_context,
-    https_transport,
+    secure_transport,
 )
 from gridware.security import CertificateAuthority, Credential
 from gridware.security.proxy import ProxyKind
@@ -127,6 +127,28 @@ class = "gridware.services.samples.counter:CounterService"
 transport = "https"
 
 [[service]]
+name = "Signed"
+class = "notebook_service:NotebookService"
+[service.security]
+message = "signature"
+authorization = "gridmap"
+
+[[service]]
+name = "Sealed"
+class = "notebook_service:NotebookService"
+[service.security]
+message = "encryption"
+authorization = "gridmap"
+
+[[service]]
+name = "FullProxy"
+class = "notebook_service:NotebookService"
+[service.security]
+transport = "https"
+authorization = "gridmap"
+allow_limited = false
+
+[[service]]
 name = "Open"
 class = "notebook_service:NotebookService"
 """
@@ -139,15 +161,15 @@ class = "notebook_service:NotebookService"
 def tls(site: Site, who: Credential | None, **kwargs) -> HttpTransport:
     """A client transport presenting ``who`` (a credential or its proxy) or nothing."""
     if who is None:
-        return https_transport(anonymous=True, cert_dir=site.cert_dir, **kwargs)
-    return https_transport(who, cert_dir=site.cert_dir, **kwargs)
+        return secure_transport(anonymous=True, cert_dir=site.cert_dir, **kwargs)
+    return secure_transport(who, cert_dir=site.cert_dir, **kwargs)
 
 
 # -- who may call ------------------------------------------------------------------------------
 
 
 def test_a_gridmapped_proxy_user_is_served_as_herself(site):
-    transport = https_transport(site.alice_proxy, cert_dir=site.cert_dir)
+    transport = secure_transport(site.alice_proxy, cert_dir=site.cert_dir)
     url = site.container.https_url("Secure")
     # the identity is the user's, not the proxy's subject
     assert _call(url, "whoami", transport) == site.alice.subject
@@ -190,11 +212,77 @@ def test_a_limited_proxy_authenticates_as_its_user(site):
     )
 
 
+def test_a_limited_proxy_is_refused_where_a_full_one_is_required(site):
+    url = site.container.https_url("FullProxy")
+    assert _call(url, "whoami", tls(site, site.alice.create_proxy())) == site.alice.subject
+    limited = site.alice.create_proxy(kind=ProxyKind.LIMITED)
+    with pytest.raises(faults.Fault, match="needs a full proxy"):
+        _call(url, "whoami", tls(site, limited))
+    # a proxy signed by a limited proxy is limited too, whatever it says of itself
+    from gridware.security.proxy import issue_proxy
+
+    below = issue_proxy(limited.certificate, limited.private_key, limited.chain)
+    chained = Credential(below.certificate, below.private_key, limited.certificates)
+    with pytest.raises(faults.Fault, match="needs a full proxy"):
+        _call(url, "whoami", tls(site, chained))
+
+
+def test_clients_use_the_users_proxy_automatically(site, monkeypatch):
+    """No transport configured: the proxy and CA directory Globus would use."""
+    monkeypatch.setenv("X509_USER_PROXY", str(site.alice_proxy))
+    monkeypatch.setenv("X509_CERT_DIR", str(site.cert_dir))
+    epr = _create(site, HttpTransport())
+    assert WsrfClient(epr, transport=HttpTransport()).get_value("Title", str) == "lab"
+    assert _call(site.container.https_url("Secure"), "whoami", HttpTransport()) == (
+        site.alice.subject
+    )
+    # no proxy: the call is anonymous, and the gridmap policy refuses it
+    monkeypatch.setenv("X509_USER_PROXY", str(site.tmp / "no-such-proxy"))
+    with pytest.raises(faults.Fault, match="no authenticated identity"):
+        _call(site.container.https_url("Secure"), "whoami", HttpTransport())
+
+
+def test_openssl_s_client_authenticates_with_a_proxy_chain(site):
+    """A stock TLS client: openssl s_client presenting the proxy file (cert, key, chain)."""
+    openssl = globus_tool("openssl")
+    host, port = site.container.https_base_url.removeprefix("https://").split(":")
+    body = (
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        f'<n:whoami xmlns:n="{NS}"/></s:Body></s:Envelope>'
+    )
+    request = (
+        "POST /wsrf/services/Secure HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        "Content-Type: text/xml\r\n"
+        f'SOAPAction: "{PORT_TYPE}/whoamiRequest"\r\n'
+        f"Content-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n" + body
+    )
+    result = run(
+        openssl,
+        "s_client",
+        "-connect",
+        f"{host}:{port}",
+        "-cert",
+        str(site.alice_proxy),
+        "-key",
+        str(site.alice_proxy),
+        "-cert_chain",
+        str(site.alice_proxy),
+        "-CApath",
+        str(site.cert_dir),
+        "-verify_return_error",
+        "-quiet",
+        input=request,
+    )
+    assert "200 OK" in result.stdout and site.alice.subject in result.stdout
+
+
 def test_an_expired_proxy_is_refused_by_the_server(site):
     now = datetime.now(UTC)
     user = site.ca.issue_user("Alice", now=now - timedelta(days=1))
     expired = user.create_proxy(lifetime=timedelta(hours=1), now=now - timedelta(hours=3))
-    # https_transport refuses to send it; force it through a bare TLS context
+    # secure_transport refuses to send it; force it through a bare TLS context
     with pytest.raises(SecurityConfigError, match="expired"):
         tls(site, expired)
     transport = HttpTransport(ssl_context=client_tls_context(expired, site.cert_dir))
@@ -280,7 +368,7 @@ def test_the_client_refuses_a_server_its_cas_do_not_vouch_for(site, key_pool):
     other = CertificateAuthority.create(
         site.tmp / "other-ca", "/O=Other/CN=Other CA", key=key_pool[-3]
     )
-    transport = https_transport(site.alice, cert_dir=other.trusted_directory)
+    transport = secure_transport(site.alice, cert_dir=other.trusted_directory)
     with pytest.raises(TransportError, match="not acceptable: unable to get local issuer"):
         _call(site.container.https_url("Secure"), "whoami", transport)
 
@@ -318,7 +406,7 @@ def test_the_client_checks_the_host_name(site, key_pool):
 
 def test_a_missing_proxy_is_a_clear_error(site, tmp_path):
     with pytest.raises(SecurityConfigError, match="gridware proxy init"):
-        https_transport(tmp_path / "no-such-proxy", cert_dir=site.cert_dir)
+        secure_transport(tmp_path / "no-such-proxy", cert_dir=site.cert_dir)
 
 
 def test_the_stock_python_tls_client_can_call_with_a_proxy(site, tmp_path):
@@ -403,7 +491,7 @@ def test_a_proxy_made_by_globus_grid_proxy_init_is_accepted(site, tmp_path):
         input=GT4_PROXY_PASS + "\n",
         env={"HOME": str(home), "X509_CERT_DIR": str(site.cert_dir)},
     )
-    transport = https_transport(out, cert_dir=site.cert_dir)
+    transport = secure_transport(out, cert_dir=site.cert_dir)
     assert _call(site.container.https_url("Secure"), "whoami", transport) == site.alice.subject
 
 
@@ -474,3 +562,185 @@ def test_an_unknown_security_setting_stops_the_container(site, tmp_path):
 def test_an_unknown_policy_stops_the_container(site, tmp_path):
     config = _host_table(site) + SERVICE + '[service.security]\nauthorization = "everyone"\n'
     assert "authorization must be one of" in _start_fails(tmp_path, config)
+
+
+# -- WS-Security: signed and encrypted messages ------------------------------------------------
+
+
+def signed(site: Site, who: Credential, **kwargs) -> HttpTransport:
+    return secure_transport(who, cert_dir=site.cert_dir, message="signature", **kwargs)
+
+
+def _raw_signed(site: Site, who: Credential, service: str, op: str = "whoami", **kwargs):
+    """A signed request as bytes, and the protection that made it."""
+    from gridware.container.client import SoapMessenger
+    from gridware.container.security import MessageProtection
+
+    protection = MessageProtection(who, cert_dir=site.cert_dir, **kwargs)
+    url = site.container.url(service)
+    request = SoapMessenger(url).prepare(f"{PORT_TYPE}/{op}Request", _el(op))
+    data, sent = protection.protect(url, request.body)
+    return url, data, request.headers, protection, sent
+
+
+def _post(url: str, data: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
+    return HttpTransport().post(url, data, headers, 1 << 20)
+
+
+def test_a_signed_request_over_plain_http_is_served_and_its_reply_signed(site):
+    url = site.container.url("Signed")
+    assert _call(url, "whoami", signed(site, site.alice)) == site.alice.subject
+    assert _call(url, "localUser", signed(site, site.alice)) == "alice"
+    # on the wire: the reply carries a signature by the host, answering our MessageID
+    url, data, headers, protection, sent = _raw_signed(site, site.alice, "Signed")
+    status, ctype, reply = _post(url, data, headers)
+    assert status == 200 and b"Signature" in reply and b"BinarySecurityToken" in reply
+    assert site.alice.subject.encode() in protection.accept(sent, ctype, reply)
+
+
+def test_an_unsigned_request_is_refused_where_signatures_are_required(site):
+    with pytest.raises(faults.Fault, match="requires messages signed with WS-Security"):
+        _call(site.container.url("Signed"), "whoami", HttpTransport())
+
+
+def test_a_signed_request_from_a_user_missing_from_the_gridmap_is_refused(site):
+    with pytest.raises(faults.Fault, match="not in the grid-mapfile"):
+        _call(site.container.url("Signed"), "whoami", signed(site, site.bob))
+
+
+def test_a_tampered_signed_request_is_refused(site):
+    url, data, headers, _, _ = _raw_signed(site, site.alice, "Signed", op="deferredEcho")
+    tampered = data.replace(b"deferredEcho", b"whoami")  # same length games do not help
+    status, _, reply = _post(url, tampered, headers)
+    assert status == 500 and b"not acceptable" in reply
+
+
+def test_a_replayed_signed_request_is_refused(site):
+    url, data, headers, _, _ = _raw_signed(site, site.alice, "Signed")
+    assert _post(url, data, headers)[0] == 200
+    status, _, reply = _post(url, data, headers)
+    assert status == 500 and b"not acceptable" in reply and b"replay" in reply.lower()
+
+
+def test_a_signed_request_with_a_stale_timestamp_is_refused(site):
+    from gridware.container.client import SoapMessenger
+    from gridware.security.wssec import sign
+
+    url = site.container.url("Signed")
+    request = SoapMessenger(url).prepare(f"{PORT_TYPE}/whoamiRequest", _el("whoami"))
+    envelope = etree.fromstring(request.body)
+    sign(envelope, site.alice, now=datetime.now(UTC) - timedelta(hours=1))
+    status, _, reply = _post(url, etree.tostring(envelope), request.headers)
+    assert status == 500 and b"not acceptable" in reply and b"expired" in reply.lower()
+
+
+def test_a_request_signed_under_a_look_alike_ca_is_refused(site, key_pool):
+    evil = CertificateAuthority.create(site.tmp / "evil-ca-2", site.ca.subject, key=key_pool[-6])
+    fake_alice = evil.issue_user("Alice", key=key_pool[-7])
+    url, data, headers, _, _ = _raw_signed(site, fake_alice, "Signed")
+    status, _, reply = _post(url, data, headers)
+    assert status == 500 and b"not acceptable" in reply
+
+
+def test_a_signed_request_to_a_container_without_a_credential_is_not_ignored(demo, site):
+    """The client marks its Security header mustUnderstand: no silent downgrade."""
+    url = demo.url("CounterService")
+    with pytest.raises(faults.Fault, match="mustUnderstand"):
+        SoapClient(url, transport=signed(site, site.alice)).call(
+            "http://gridware.org/samples/counter/CounterPortType/createCounterRequest",
+            etree.Element("{http://gridware.org/samples/counter}createCounter"),
+        )
+
+
+def test_encrypted_requests_and_replies(site):
+    url = site.container.url("Sealed")
+    sealed = secure_transport(
+        site.alice,
+        cert_dir=site.cert_dir,
+        message="encryption",
+        server_certificate=site.host.certificate,
+    )
+    assert _call(url, "whoami", sealed) == site.alice.subject
+    # signed but not encrypted: refused
+    with pytest.raises(faults.Fault, match="requires an encrypted message body"):
+        _call(url, "whoami", signed(site, site.alice))
+    # on the wire both ways the body is EncryptedData, not the identity
+    _, data, headers, protection, sent = _raw_signed(
+        site, site.alice, "Sealed", encrypt_for=site.host.certificate
+    )
+    assert b"EncryptedData" in data and b"whoami" not in data.split(b"Body", 1)[1]
+    status, ctype, reply = _post(url, data, headers)
+    assert status == 200 and b"EncryptedData" in reply
+    assert site.alice.subject.encode() not in reply
+    assert site.alice.subject.encode() in protection.accept(sent, ctype, reply)
+    with pytest.raises(SecurityConfigError, match="server_certificate"):
+        secure_transport(site.alice, cert_dir=site.cert_dir, message="encryption")
+
+
+def test_the_client_checks_who_signed_the_reply(site):
+    url = site.container.url("Signed")
+    right = signed(site, site.alice, identity=site.host.subject)
+    assert _call(url, "whoami", right) == site.alice.subject
+    wrong = signed(site, site.alice, identity="/O=Grid/OU=Container Test/CN=elsewhere")
+    with pytest.raises(TransportError, match="not the expected"):
+        _call(url, "whoami", wrong)
+
+
+def test_a_signed_reply_to_another_request_is_refused(site):
+    url, data, headers, protection, _ = _raw_signed(site, site.alice, "Signed")
+    _, _, _, _, other = _raw_signed(site, site.alice, "Signed")
+    status, ctype, reply = _post(url, data, headers)
+    assert status == 200
+    with pytest.raises(TransportError, match="does not answer this request"):
+        protection.accept(other, ctype, reply)
+
+
+def test_an_unsigned_reply_to_a_signed_request_is_refused(site):
+    """A server (or a man in the middle) that answers without signing is not believed."""
+    import http.server
+    import threading
+
+    reply = (
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        b'<n:whoamiResponse xmlns:n="http://example.org/notebook">root</n:whoamiResponse>'
+        b"</s:Body></s:Envelope>"
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/wsrf/services/X"
+        with pytest.raises(TransportError, match="unsigned reply"):
+            _call(url, "whoami", signed(site, site.alice))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_cli_signs_with_message_signature(site, tmp_path):
+    env = {"X509_USER_PROXY": str(site.alice_proxy), "X509_CERT_DIR": str(site.cert_dir)}
+    url = site.container.url("Signed")
+    reply = SoapClient(url, transport=signed(site, site.alice)).call(
+        f"{PORT_TYPE}/createRequest", _el("create", title="signed lab")
+    )
+    epr_file = tmp_path / "n.epr"
+    epr_file.write_bytes(EndpointReference.from_element(reply[0]).to_xml())
+    args = ["wsrf", "get-property", "-e", str(epr_file), "Title", "--text"]
+    result = _gridware(*args, env=env)
+    assert result.returncode == 1 and "requires messages signed" in result.stderr
+    result = _gridware(*args, "--message", "signature", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "signed lab"
