@@ -610,6 +610,36 @@ def test_revoked_certificate(pki, as_proxy):
     assert isinstance(caught.value.reason, CertificateRevokedError)
 
 
+def test_revocation_takes_effect_at_once_without_a_chain_cache(pki):
+    verifier = Verifier(TrustStore(pki.ca.trusted_directory))
+    verifier.verify(signed(pki.user))
+    pki.ca.revoke(pki.user.certificate)
+    with pytest.raises(UntrustedSignerError, match="revoked"):
+        verifier.verify(signed(pki.user))
+
+
+def test_chain_cache_reuses_a_validation_for_its_ttl(pki):
+    verifier = Verifier(TrustStore(pki.ca.trusted_directory), chain_cache_ttl=timedelta(minutes=1))
+    start = datetime.now(UTC)
+    verifier.verify(signed(pki.user, now=start), now=start)
+    pki.ca.revoke(pki.user.certificate)
+    later = start + timedelta(seconds=30)
+    verifier.verify(signed(pki.user, now=later), now=later)  # cached: not seen yet
+    much_later = start + timedelta(seconds=61)
+    with pytest.raises(UntrustedSignerError, match="revoked"):
+        verifier.verify(signed(pki.user, now=much_later), now=much_later)
+
+
+def test_chain_cache_never_outlives_the_chain(pki):
+    short = pki.proxy(lifetime=timedelta(minutes=30))
+    verifier = Verifier(pki.trust, chain_cache_ttl=timedelta(hours=2))
+    start = datetime.now(UTC)
+    verifier.verify(signed(short, now=start), now=start)
+    later = start + timedelta(hours=1)
+    with pytest.raises(UntrustedSignerError, match="expired"):
+        verifier.verify(signed(short, now=later), now=later)
+
+
 def test_limited_proxy_where_full_is_required(pki):
     limited = pki.proxy(kind=ProxyKind.LIMITED)
     strict = Verifier(Validator(pki.trust, ValidationOptions(allow_limited=False)))

@@ -164,6 +164,22 @@ def test_gridware_signature_verifies_with_xmlsec1(
     assert "SignedInfo References (ok/all): 7/7" in output  # Body, 5 headers, Timestamp
 
 
+def test_default_namespace_in_scope_verifies_with_xmlsec1(pki, xmlsec1, openssl, tmp_path):
+    """The InclusiveNamespaces PrefixList names ``#default``: xmlsec1 must agree on it."""
+    envelope = etree.fromstring(
+        b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns="urn:payload">'
+        b"<s:Header/><s:Body><Echo>hello <b>world</b></Echo></s:Body></s:Envelope>",
+        PARSER,
+    )
+    sign(envelope, pki.user)
+    assert "#default" in one(envelope, "(//ec:InclusiveNamespaces)[1]").get("PrefixList", "")
+    status, output = xmlsec1_verify(
+        xmlsec1, openssl, envelope, pki.ca.directory / "cacert.pem", tmp_path
+    )
+    assert status == 0, output
+    Verifier(pki.trust).verify(etree.fromstring(etree.tostring(envelope), PARSER))
+
+
 def test_xmlsec1_refuses_a_tampered_gridware_message(pki, xmlsec1, openssl, tmp_path):
     envelope = request()
     sign(envelope, pki.proxy())
@@ -261,6 +277,30 @@ def test_xmlsec1_signature_is_accepted(pki, xmlsec1, tmp_path, soap, wsa, algori
     assert len(result.signed_elements) == 7
     with pytest.raises(ReplayedMessageError):
         verifier.verify(etree.fromstring(etree.tostring(signed), PARSER))
+
+
+def test_xmlsec1_enveloped_signature_over_the_security_header(pki, xmlsec1, tmp_path):
+    """A reference to the Security header itself, which contains the signature: the
+    enveloped-signature transform then exc-c14n, as XML-DSig peers write it."""
+    unsigned = template(pki.user, "1.1", "2005/08", "rsa-sha256")
+    security_header = one(unsigned, "//wsse:Security")
+    security_header.set(f"{{{WSU}}}Id", "SEC-1")
+    signed_info = one(unsigned, "//ds:SignedInfo")
+    reference = etree.SubElement(signed_info, f"{{{DS}}}Reference", URI="#SEC-1")
+    transforms = etree.SubElement(reference, f"{{{DS}}}Transforms")
+    etree.SubElement(transforms, f"{{{DS}}}Transform", Algorithm=f"{DS}enveloped-signature")
+    etree.SubElement(transforms, f"{{{DS}}}Transform", Algorithm=EXC_C14N)
+    etree.SubElement(reference, f"{{{DS}}}DigestMethod", Algorithm=SHA256)
+    etree.SubElement(reference, f"{{{DS}}}DigestValue")
+    unsigned = etree.fromstring(etree.tostring(unsigned), PARSER)
+    signed = xmlsec1_sign(xmlsec1, unsigned, pki.user, tmp_path)
+
+    result = Verifier(pki.trust).verify(signed)
+    assert result.is_signed(one(signed, "//wsse:Security"))
+    tampered = etree.fromstring(etree.tostring(signed), PARSER)
+    one(tampered, "//wsse:BinarySecurityToken").set("Extra", "x")  # inside the signed header
+    with pytest.raises(InvalidSignatureError):
+        Verifier(pki.trust).verify(tampered)
 
 
 def test_tampered_xmlsec1_message_is_refused(pki, xmlsec1, tmp_path):

@@ -8,6 +8,7 @@ from lxml import etree
 
 from gridware.security.wssec.ns import (
     DS,
+    EXC_C14N_NS,
     SOAP11,
     SOAP12,
     WSA_2004_03,
@@ -23,7 +24,15 @@ SOAP_VERSIONS = {"1.1": SOAP11, "1.2": SOAP12}
 WSRP = "http://docs.oasis-open.org/wsrf/rp-2"
 COUNTER = "http://gridware.org/samples/counter"
 KEY_HEADER = f"{{{COUNTER}}}CounterKey"
-NS = {"ds": DS, "wsse": WSSE, "wsu": WSU, "s11": SOAP11, "s12": SOAP12, "xenc": XENC}
+NS = {
+    "ds": DS,
+    "ec": EXC_C14N_NS,
+    "wsse": WSSE,
+    "wsu": WSU,
+    "s11": SOAP11,
+    "s12": SOAP12,
+    "xenc": XENC,
+}
 
 # What the container's hardened parser does (no DTDs, no entities, no ID collection).
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, collect_ids=False)

@@ -16,10 +16,11 @@ What goes on the wire: a ``wsse:Security`` header holding a ``wsu:Timestamp``,
 a ``wsse:BinarySecurityToken`` with the signer's certificate (``#X509v3``) or
 chain (``#X509PKIPathv1``) and a ``ds:Signature`` (exclusive c14n, RSA-SHA256 by
 default, RSA-SHA1 on request) over the Body, the Timestamp and the header
-blocks (WS-Addressing of any dialect, resource keys).  The XML-DSig and
-XML-Enc cryptography is python-xmlsec's; deciding *what* must be signed and
-*where* it must be, so that what was signed is exactly what is processed, is
-:class:`Verifier`'s (see :mod:`.verification` for the list of checks).
+blocks (WS-Addressing of any dialect, resource keys).  Deciding *what* must
+be signed and *where* it must be, so that what was signed is exactly what is
+processed, is :class:`Verifier`'s (see :mod:`.verification` for the list of
+checks); the digests are computed over exactly the elements it resolved, with
+libxml2's exclusive c14n (:mod:`.dsig`); XML Encryption is python-xmlsec's.
 
 Optional body encryption (:func:`encrypt_body`, :func:`decrypt_body`): AES-CBC
 or AES-GCM content, RSA-OAEP key transport; sign first, then encrypt (see

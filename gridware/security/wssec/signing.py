@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import base64
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-import xmlsec
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from gridware.security.credential import Credential
-from gridware.security.wssec.errors import (
-    MalformedMessageError,
-    MessageSecurityError,
-    UnsupportedAlgorithmError,
-)
+from gridware.security.wssec import dsig
+from gridware.security.wssec.errors import MalformedMessageError, UnsupportedAlgorithmError
 from gridware.security.wssec.ns import (
     ALL_HEADERS,
+    BASE64_BINARY,
+    DIGEST_METHODS,
     DS,
     EXC_C14N,
     EXC_C14N_NS,
@@ -42,11 +38,10 @@ from gridware.security.wssec.soap import (
     index_ids,
     new_id,
 )
-from gridware.security.wssec.timestamp import DEFAULT_TTL, Timestamp
-from gridware.security.wssec.token import token_element
+from gridware.security.wssec.timestamp import DEFAULT_TTL, Timestamp, format_datetime
+from gridware.security.wssec.token import encode_token
 
 SIGNATURE = clark(DS, "Signature")
-_INCLUSIVE_NAMESPACES = clark(EXC_C14N_NS, "InclusiveNamespaces")
 
 _METHODS: dict[str, tuple[str, str]] = {
     "rsa-sha256": (RSA_SHA256, SHA256),
@@ -82,16 +77,16 @@ def sign(
     methods = _METHODS.get(algorithm)
     if methods is None:
         raise UnsupportedAlgorithmError(f"unsupported signature algorithm {algorithm!r}")
-    if not isinstance(credential.private_key, rsa.RSAPrivateKey):
+    key = credential.private_key
+    if not isinstance(key, rsa.RSAPrivateKey):
         raise UnsupportedAlgorithmError("WS-Security signing needs an RSA key")
     signature_method, digest_method = methods
-    when = (now or datetime.now(UTC)).astimezone(UTC)
+    digest_name = DIGEST_METHODS[digest_method]
 
     security = Envelope.of(envelope).ensure_security_header(must_understand=must_understand)
     parts = Envelope.of(envelope)
     if any(child.tag == SIGNATURE for child in children(security)):
         raise MalformedMessageError("the message is already signed")
-
     wanted = frozenset(headers)
     every = "*" in wanted
     targets = [parts.body] + [
@@ -101,86 +96,72 @@ def sign(
     ]
     ids = [ensure_wsu_id(element) for element in targets]
 
-    added: list[Element] = []
-    if ttl is not None:
-        timestamp = Timestamp.starting(when, ttl).element(security, new_id("TS"))
-        targets.append(timestamp)
-        ids.append(timestamp.get(clark(WSU, "Id")) or "")
-        added.append(timestamp)
+    # Timestamp and token, first in the Security header.
     token_id = new_id("X509")
-    value_type = token_element(security, credential.certificates, token_id)
-    added.append(security[-1])
-    signature = _signature_template(
-        security,
-        signature_method,
-        digest_method,
-        list(zip(ids, targets, strict=True)),
-        token_id,
-        value_type,
+    value_type, token = encode_token(credential.certificates)
+    head = [
+        f'<wsse:BinarySecurityToken EncodingType="{BASE64_BINARY}" ValueType="{value_type}" '
+        f'wsu:Id="{token_id}">{base64.b64encode(token).decode()}</wsse:BinarySecurityToken>'
+    ]
+    if ttl is not None:
+        stamp = Timestamp.starting((now or datetime.now(UTC)).astimezone(UTC), ttl)
+        ids.append(new_id("TS"))
+        head.insert(
+            0,
+            f'<wsu:Timestamp wsu:Id="{ids[-1]}"><wsu:Created>{format_datetime(stamp.created)}'
+            f"</wsu:Created><wsu:Expires>{format_datetime(stamp.expires)}</wsu:Expires>"
+            "</wsu:Timestamp>",
+        )
+    wrapper = dsig.parse(
+        f'<wsse:Security xmlns:wsse="{WSSE}" xmlns:wsu="{WSU}">{"".join(head)}</wsse:Security>'
     )
-    added.append(signature)
-    for position, element in enumerate(added):  # first in the header, in this order
+    added = list(wrapper)
+    for position, element in enumerate(added):
         security.insert(position, element)
 
-    index_ids(envelope)  # refuses duplicate Ids before anything is signed
-    context = xmlsec.SignatureContext()
-    context.key = _signing_key(credential)
-    for element in targets:
-        context.register_id(element, "Id", WSU)
-    try:
-        context.sign(signature)
-    except xmlsec.Error:
-        raise MessageSecurityError("the message could not be signed") from None
-
-
-def _signature_template(
-    security: Element,
-    signature_method: str,
-    digest_method: str,
-    references: list[tuple[str, Element]],
-    token_id: str,
-    value_type: str,
-) -> Element:
-    def sub(parent: Element, tag: str, **attributes: str) -> Element:
-        child = parent.makeelement(clark(DS, tag), attributes)
-        parent.append(child)
-        return child
-
-    signature = security.makeelement(SIGNATURE, {"Id": new_id("SIG")}, nsmap={"ds": DS})
-    security.append(signature)
-    signed_info = sub(signature, "SignedInfo")
-    sub(signed_info, "CanonicalizationMethod", Algorithm=EXC_C14N)
-    sub(signed_info, "SignatureMethod", Algorithm=signature_method)
-    for wsu_id, element in references:
-        reference = sub(signed_info, "Reference", URI=f"#{wsu_id}")
-        transform = sub(sub(reference, "Transforms"), "Transform", Algorithm=EXC_C14N)
+    # Digests of the elements as the receiver will parse them (see dsig.canonicalize).
+    as_sent = index_ids(dsig.reparse(envelope))  # refuses duplicate Ids too
+    references = []
+    for wsu_id in ids:
+        element = as_sent[wsu_id].element
         prefixes = _prefixes_in_scope(element)
-        if prefixes:
-            inclusive = transform.makeelement(
-                _INCLUSIVE_NAMESPACES, {"PrefixList": prefixes}, nsmap={"ec": EXC_C14N_NS}
-            )
-            transform.append(inclusive)
-        sub(reference, "DigestMethod", Algorithm=digest_method)
-        sub(reference, "DigestValue")
-    sub(signature, "SignatureValue")
-    key_info = sub(signature, "KeyInfo", Id=new_id("KI"))
-    str_attributes = {clark(WSU, "Id"): new_id("STR")}
-    nsmap = None
-    if value_type == X509_PKIPATH:  # WSS 1.1: a PkiPath reference must say its TokenType
-        str_attributes[clark(WSSE11, "TokenType")] = X509_PKIPATH
-        nsmap = {"wsse11": WSSE11}
-    reference_to_token = key_info.makeelement(
-        clark(WSSE, "SecurityTokenReference"), str_attributes, nsmap=nsmap
+        value = dsig.digest(dsig.canonicalize(element, prefixes), digest_name)
+        references.append(_reference_xml(wsu_id, prefixes, digest_method, dsig.b64(value)))
+
+    signature = dsig.parse(
+        _signature_xml(signature_method, "".join(references), token_id, value_type)
     )
-    key_info.append(reference_to_token)
-    reference = reference_to_token.makeelement(
-        clark(WSSE, "Reference"), {"URI": f"#{token_id}", "ValueType": value_type}
-    )
-    reference_to_token.append(reference)
-    return signature
+    signed_info, signature_value = signature[0], signature[1]
+    signature_value.text = dsig.b64(dsig.rsa_sign(key, dsig.canonicalize(signed_info), digest_name))
+    security.insert(len(added), signature)
 
 
-def _prefixes_in_scope(element: Element) -> str:
+def _reference_xml(wsu_id: str, prefixes: list[str], digest_method: str, digest: str) -> str:
+    inclusive = f'<ec:InclusiveNamespaces PrefixList="{" ".join(prefixes)}"/>' if prefixes else ""
+    return (
+        f'<ds:Reference URI="#{wsu_id}"><ds:Transforms><ds:Transform Algorithm="{EXC_C14N}">'
+        f'{inclusive}</ds:Transform></ds:Transforms><ds:DigestMethod Algorithm="{digest_method}"/>'
+        f"<ds:DigestValue>{digest}</ds:DigestValue></ds:Reference>"
+    )
+
+
+def _signature_xml(signature_method: str, references: str, token_id: str, value_type: str) -> str:
+    # WSS 1.1: a reference to a PkiPath token must say its TokenType.
+    token_type = ""
+    if value_type == X509_PKIPATH:
+        token_type = f' xmlns:wsse11="{WSSE11}" wsse11:TokenType="{X509_PKIPATH}"'
+    return (
+        f'<ds:Signature xmlns:ds="{DS}" xmlns:ec="{EXC_C14N_NS}" xmlns:wsse="{WSSE}" '
+        f'xmlns:wsu="{WSU}" Id="{new_id("SIG")}"><ds:SignedInfo>'
+        f'<ds:CanonicalizationMethod Algorithm="{EXC_C14N}"/>'
+        f'<ds:SignatureMethod Algorithm="{signature_method}"/>{references}</ds:SignedInfo>'
+        f'<ds:SignatureValue/><ds:KeyInfo Id="{new_id("KI")}"><wsse:SecurityTokenReference '
+        f'wsu:Id="{new_id("STR")}"{token_type}><wsse:Reference URI="#{token_id}" '
+        f'ValueType="{value_type}"/></wsse:SecurityTokenReference></ds:KeyInfo></ds:Signature>'
+    )
+
+
+def _prefixes_in_scope(element: Element) -> list[str]:
     """Every namespace prefix in scope, for exc-c14n's InclusiveNamespaces PrefixList.
 
     Exclusive c14n leaves out the declarations an element does not use in its
@@ -188,29 +169,4 @@ def _prefixes_in_scope(element: Element) -> str:
     GetResourceProperty) could be rebound above the signed element without
     breaking the signature.  Listing every prefix in scope signs those bindings.
     """
-    return " ".join(sorted("#default" if p is None else p for p in element.nsmap if p != "xml"))
-
-
-# xmlsec keys made from credentials, most recently used last (loading one costs ~0.3 ms).
-_KEY_CACHE_SIZE = 32
-_keys: OrderedDict[Credential, xmlsec.Key] = OrderedDict()
-_keys_lock = threading.Lock()
-
-
-def _signing_key(credential: Credential) -> xmlsec.Key:
-    with _keys_lock:
-        key = _keys.get(credential)
-        if key is not None:
-            _keys.move_to_end(credential)
-            return key
-    pem = credential.private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    key = xmlsec.Key.from_memory(pem, xmlsec.constants.KeyDataFormatPem)
-    with _keys_lock:
-        _keys[credential] = key
-        while len(_keys) > _KEY_CACHE_SIZE:
-            _keys.popitem(last=False)
-    return key
+    return sorted("#default" if p is None else p for p in element.nsmap if p != "xml")

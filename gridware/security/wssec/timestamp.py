@@ -38,16 +38,6 @@ class Timestamp:
         created = now.astimezone(UTC).replace(microsecond=now.microsecond // 1000 * 1000)
         return cls(created, created + ttl)
 
-    def element(self, parent: Element, wsu_id: str) -> Element:
-        """Append a ``wsu:Timestamp`` to ``parent``."""
-        ts = parent.makeelement(TIMESTAMP, {clark(WSU, "Id"): wsu_id})
-        parent.append(ts)
-        for tag, when in ((CREATED, self.created), (EXPIRES, self.expires)):
-            child = ts.makeelement(tag, {})
-            child.text = format_datetime(when)
-            ts.append(child)
-        return ts
-
     @classmethod
     def read(cls, element: Element) -> Timestamp:
         """Parse a ``wsu:Timestamp`` (Created required, Expires optional: DEFAULT_TTL)."""

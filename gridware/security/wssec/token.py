@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 
 from gridware.security import der
 from gridware.security.wssec.errors import SecurityTokenError
-from gridware.security.wssec.ns import BASE64_BINARY, WSSE, WSU, X509_PKIPATH, X509V3, clark
+from gridware.security.wssec.ns import BASE64_BINARY, WSSE, X509_PKIPATH, X509V3, clark
 from gridware.security.wssec.soap import Element
 
 BINARY_SECURITY_TOKEN = clark(WSSE, "BinarySecurityToken")
@@ -35,18 +35,6 @@ def encode_token(certificates: Sequence[x509.Certificate]) -> tuple[str, bytes]:
     return X509_PKIPATH, der.encode_sequence(
         *(c.public_bytes(der_encoding) for c in reversed(certificates))
     )
-
-
-def token_element(parent: Element, certificates: Sequence[x509.Certificate], wsu_id: str) -> str:
-    """Append a BinarySecurityToken for ``certificates`` to ``parent``; return its ValueType."""
-    value_type, data = encode_token(certificates)
-    token = parent.makeelement(
-        BINARY_SECURITY_TOKEN,
-        {"EncodingType": BASE64_BINARY, "ValueType": value_type, clark(WSU, "Id"): wsu_id},
-    )
-    token.text = base64.b64encode(data).decode("ascii")
-    parent.append(token)
-    return value_type
 
 
 def read_token(token: Element) -> tuple[tuple[x509.Certificate, ...], str]:

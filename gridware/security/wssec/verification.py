@@ -20,8 +20,8 @@ own :class:`MessageSecurityError` subclass):
 6. the token: KeyInfo is a SecurityTokenReference to a BinarySecurityToken in
    the same Security header (X509v3 or X509PKIPathv1), nothing else;
 7. replay: a message already accepted is refused (before and after the crypto);
-8. the signature and digests (python-xmlsec, with the references and transforms
-   restricted to those checked above, the key taken from the token only);
+8. the digests, each over the very element resolved and checked above, then
+   the signature over SignedInfo with the key of the token's leaf certificate;
 9. the signer's chain, by the :class:`~gridware.security.validation.Validator`
    (trust, expiry, revocation, RFC 3820 rules, limited proxies), and the leaf
    may sign (keyUsage);
@@ -30,8 +30,6 @@ own :class:`MessageSecurityError` subclass):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import threading
 from collections import OrderedDict
@@ -39,7 +37,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import xmlsec
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -59,6 +56,7 @@ from gridware.security.errors import (
 from gridware.security.names import dn_string
 from gridware.security.trust import TrustStore
 from gridware.security.validation import ValidationResult, Validator
+from gridware.security.wssec import dsig
 from gridware.security.wssec.encryption import ENCRYPTED_KEY, decrypt_key
 from gridware.security.wssec.errors import (
     DecryptionError,
@@ -92,8 +90,6 @@ from gridware.security.wssec.ns import (
 from gridware.security.wssec.replay import ReplayCache
 from gridware.security.wssec.soap import (
     SECURITY,
-    WSU_ID,
-    XML_ID,
     Element,
     Envelope,
     IdTarget,
@@ -120,6 +116,7 @@ _STR_REFERENCE = clark(WSSE, "Reference")
 _SAME_DOCUMENT = re.compile(r"#([A-Za-z_][A-Za-z0-9_.\-]*)\Z")
 
 MAX_REFERENCES = 64
+_CHAIN_CACHE_SIZE = 1024
 
 _ALTERED = (
     "the signature does not verify: the message was altered or was not signed with "
@@ -156,12 +153,17 @@ class VerifiedMessage:
 class _Reference:
     target: IdTarget
     digest: str
+    digest_value: bytes
+    prefixes: tuple[str, ...]
     enveloped: bool
 
 
 @dataclass(frozen=True)
 class _SignedInfo:
+    element: Element
+    prefixes: tuple[str, ...]
     algorithm: SignatureAlgorithm
+    signature_value: bytes
     references: tuple[_Reference, ...]
 
     @property
@@ -179,7 +181,10 @@ class Verifier:
     signed whenever present; add the resource-key header a service uses.
     ``replay_cache`` should be shared by all the verifiers of a process.
     ``decryption_credential`` decrypts an encrypted Body (without it, an
-    encrypted message is refused).
+    encrypted message is refused).  ``chain_cache_ttl`` (off by default) lets a
+    signer chain validated once be trusted again for that long without being
+    validated again (a revocation then takes up to that long to take effect);
+    validation is the larger part of the cost of a verification.
 
     A Verifier is thread-safe.
     """
@@ -194,6 +199,7 @@ class Verifier:
         accept_sha1: bool = True,
         required_headers: Iterable[str] = ADDRESSING_HEADERS,
         decryption_credential: Credential | None = None,
+        chain_cache_ttl: timedelta = timedelta(0),
     ) -> None:
         self.validator = validator if isinstance(validator, Validator) else Validator(validator)
         if clock_skew < timedelta(0):
@@ -204,8 +210,13 @@ class Verifier:
         self.accept_sha1 = accept_sha1
         self.required_headers = frozenset(required_headers)
         self.decryption_credential = decryption_credential
-        self._keys: OrderedDict[bytes, xmlsec.Key] = OrderedDict()
-        self._keys_lock = threading.Lock()
+        if chain_cache_ttl < timedelta(0):
+            raise ValueError("chain_cache_ttl must not be negative")
+        self.chain_cache_ttl = chain_cache_ttl
+        self._chains: OrderedDict[tuple[bytes, ...], tuple[datetime, ValidationResult]] = (
+            OrderedDict()
+        )
+        self._chains_lock = threading.Lock()
 
     def verify(
         self,
@@ -290,7 +301,7 @@ class Verifier:
         replay_key = None
         if timestamp is not None:
             replay_key = ReplayCache.key(
-                _signature_value(signature), timestamp.created, timestamp.expires
+                signed_info.signature_value, timestamp.created, timestamp.expires
             )
             if self.replay_cache.seen(replay_key, when):
                 raise ReplayedMessageError("this message was already received (replay)")
@@ -342,7 +353,10 @@ class Verifier:
             if any(current.target.element is r.target.element for r in parsed):
                 raise MalformedMessageError("two references to the same element")
             parsed.append(current)
-        return _SignedInfo(algorithm, tuple(parsed))
+        value = dsig.from_b64(parts[1].text)
+        if not value:
+            raise MalformedMessageError("the SignatureValue is not base64")
+        return _SignedInfo(parts[0], _prefix_list(c14n), algorithm, value, tuple(parsed))
 
     def _reference(self, reference: Element, ids: dict[str, IdTarget]) -> _Reference:
         match = _SAME_DOCUMENT.match(reference.get("URI") or "")
@@ -377,7 +391,16 @@ class Verifier:
             raise InvalidSignatureError(
                 f"the signature refers to #{match.group(1)}, which is not in the message"
             )
-        return _Reference(target, digest, algorithms[0] == ENVELOPED_SIGNATURE)
+        digest_value = dsig.from_b64(items[2].text)
+        if digest_value is None:
+            raise MalformedMessageError("a DigestValue is not base64")
+        return _Reference(
+            target,
+            digest,
+            digest_value,
+            _prefix_list(transforms[-1]),
+            algorithms[0] == ENVELOPED_SIGNATURE,
+        )
 
     def _check_places(
         self, parts: Envelope, security: Element, signature: Element, signed_info: _SignedInfo
@@ -482,55 +505,57 @@ class Verifier:
                 )
         return certificates
 
-    def _public_key(self, certificate: x509.Certificate) -> xmlsec.Key:
-        if not isinstance(certificate.public_key(), rsa.RSAPublicKey):
-            raise UnsupportedAlgorithmError("the signer's key must be RSA")
-        data = certificate.public_bytes(serialization.Encoding.DER)
-        with self._keys_lock:
-            key = self._keys.get(data)
-            if key is not None:
-                self._keys.move_to_end(data)
-                return key
-        try:
-            key = xmlsec.Key.from_memory(data, xmlsec.constants.KeyDataFormatCertDer)
-        except xmlsec.Error:
-            raise SecurityTokenError("the signer's certificate has an unusable key") from None
-        with self._keys_lock:
-            self._keys[data] = key
-            while len(self._keys) > 256:
-                self._keys.popitem(last=False)
-        return key
-
     def _check_signature(
-        self, signature: Element, signed_info: _SignedInfo, certificate: x509.Certificate
+        self, signature: Element, info: _SignedInfo, certificate: x509.Certificate
     ) -> None:
-        context = xmlsec.SignatureContext()
-        context.key = self._public_key(certificate)
-        constants = xmlsec.constants
-        for transform in (constants.TransformExclC14N, constants.TransformEnveloped):
-            context.enable_reference_transform(transform)
-        context.enable_reference_transform(constants.TransformSha256)
-        context.enable_signature_transform(constants.TransformExclC14N)
-        context.enable_signature_transform(constants.TransformRsaSha256)
-        if self.accept_sha1:
-            context.enable_reference_transform(constants.TransformSha1)
-            context.enable_signature_transform(constants.TransformRsaSha1)
-        try:
-            for reference in signed_info.references:
-                name, namespace = _split(reference.target.attribute)
-                context.register_id(reference.target.element, name, namespace)
-            context.verify(signature)
-        except xmlsec.Error:
-            raise InvalidSignatureError(_ALTERED) from None
+        """The digests of the elements resolved above, then the signature over SignedInfo."""
+        public = certificate.public_key()
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise UnsupportedAlgorithmError("the signer's key must be RSA")
+        # Canonical forms come from a private copy parsed from the serialized message:
+        # the same elements, at the same places (see dsig.canonicalize on why).
+        copy = dsig.reparse(signature)
+        signed_info = dsig.counterpart(info.element, copy)
+        signed_data = dsig.canonicalize(signed_info, info.prefixes)
+        copies = [(r, dsig.counterpart(r.target.element, copy)) for r in info.references]
+        copies.sort(key=lambda pair: pair[0].enveloped)  # enveloped ones last:
+        enveloped_done = False
+        for reference, element in copies:
+            if reference.enveloped and not enveloped_done:  # they contain the signature
+                dsig.remove_signature(dsig.counterpart(signature, copy))
+                enveloped_done = True
+            data = dsig.canonicalize(element, reference.prefixes)
+            if not dsig.same_digest(data, reference.digest, reference.digest_value):
+                raise InvalidSignatureError(_ALTERED)
+        hash_name = "sha1" if info.algorithm == "rsa-sha1" else "sha256"
+        if not dsig.rsa_verify(public, info.signature_value, signed_data, hash_name):
+            raise InvalidSignatureError(_ALTERED)
 
     def _validate(
         self, certificates: tuple[x509.Certificate, ...], when: datetime
     ) -> ValidationResult:
+        key: tuple[bytes, ...] = ()
+        if self.chain_cache_ttl:
+            key = tuple(c.public_bytes(serialization.Encoding.DER) for c in certificates)
+            with self._chains_lock:
+                cached = self._chains.get(key)
+            if cached is not None:
+                validated_at, result = cached
+                if validated_at <= when < validated_at + self.chain_cache_ttl and (
+                    when <= result.not_after
+                ):
+                    return result
         try:
             result = self.validator.validate(certificates, at=when)
             _check_key_usage(result.leaf)
         except ValidationError as exc:
             raise UntrustedSignerError(_signer_refused(exc), exc) from exc
+        if key:
+            with self._chains_lock:
+                self._chains[key] = (when, result)
+                self._chains.move_to_end(key)
+                while len(self._chains) > _CHAIN_CACHE_SIZE:
+                    self._chains.popitem(last=False)
         return result
 
     def _decrypt(self, parts: Envelope, encrypted_key: Element) -> None:
@@ -545,20 +570,10 @@ def _is_exc_c14n(method: Element) -> bool:
     )
 
 
-def _split(attribute: str) -> tuple[str, str | None]:
-    if attribute == WSU_ID:
-        return "Id", WSU_ID[1:].split("}")[0]
-    if attribute == XML_ID:
-        return "id", XML_ID[1:].split("}")[0]
-    return attribute, None
-
-
-def _signature_value(signature: Element) -> bytes:
-    text = signature.findtext(_SIGNATURE_VALUE) or ""
-    try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise MalformedMessageError("the SignatureValue is not valid base64") from None
+def _prefix_list(method: Element) -> tuple[str, ...]:
+    """The InclusiveNamespaces PrefixList of an exc-c14n method or transform."""
+    inclusive = [c for c in children(method) if c.tag == _INCLUSIVE_NAMESPACES]
+    return tuple((inclusive[0].get("PrefixList") or "").split()) if inclusive else ()
 
 
 def _check_key_usage(certificate: x509.Certificate) -> None:
