@@ -291,10 +291,16 @@ class AsyncSoapClient(SoapMessenger):
         limits: XMLLimits | None = None,
         agent: Any = None,
         timeout: float = 60.0,
+        message: MessageSecurity | None = None,
     ) -> None:
+        """``agent``: a ``twisted.web.client.Agent`` (see
+        :func:`gridware.container.security.secure_agent`); by default https:// calls
+        present the user's proxy and trust the Globus CA directory.  ``message``
+        signs requests and verifies replies (``MessageProtection``)."""
         super().__init__(endpoint, soap=soap, addressing=addressing, limits=limits)
         self.timeout = timeout
         self._agent = agent
+        self.message = message
 
     def agent(self) -> Any:
         if self._agent is None:
@@ -302,7 +308,12 @@ class AsyncSoapClient(SoapMessenger):
             from twisted.web.client import Agent, HTTPConnectionPool
 
             pool = HTTPConnectionPool(reactor, persistent=True)
-            self._agent = Agent(reactor, pool=pool, connectTimeout=self.timeout)
+            options: dict[str, Any] = {}
+            if self.epr.address.lower().startswith("https:"):
+                from gridware.container.security import default_tls_policy
+
+                options["contextFactory"] = default_tls_policy()
+            self._agent = Agent(reactor, pool=pool, connectTimeout=self.timeout, **options)
         return self._agent
 
     async def call(self, action: str, body: Element, headers: Iterable[Element] = ()) -> Element:
@@ -312,17 +323,31 @@ class AsyncSoapClient(SoapMessenger):
 
         req = self.prepare(action, body, headers)
         hdrs = Headers({k.encode(): [v.encode()] for k, v in req.headers.items()})
+        payload, sent = req.body, None
+        if self.message is not None:
+            payload, sent = self.message.protect(req.url, payload)
         try:
             response = await self.agent().request(
-                b"POST", req.url.encode(), hdrs, FileBodyProducer(io.BytesIO(req.body))
+                b"POST", req.url.encode(), hdrs, FileBodyProducer(io.BytesIO(payload))
             )
             data = await readBody(response)
         except Exception as exc:
-            raise TransportError(f"cannot reach {req.url}: {exc}") from None
+            raise TransportError(f"cannot reach {req.url}: {_reason(exc)}") from None
         if len(data) > self.limits.max_size:
             raise TransportError(f"{req.url} sent a reply larger than {self.limits.max_size} bytes")
         ctype = (response.headers.getRawHeaders(b"content-type") or [b""])[0].decode("latin-1")
+        if self.message is not None:
+            data = self.message.accept(sent, ctype, data)
         return self.read_reply(response.code, ctype, data)
+
+
+def _reason(exc: Exception) -> str:
+    """Twisted wraps connection failures in lists of Failures: the first real reason."""
+    reasons = getattr(exc, "reasons", None)
+    if reasons:
+        inner = reasons[0].value
+        return str(inner) or type(inner).__name__
+    return str(exc) or type(exc).__name__
 
 
 def element(tag: str, text: str | None = None, *children: Element, **attrib: str) -> Element:

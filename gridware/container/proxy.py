@@ -16,7 +16,13 @@ from typing import Any, ClassVar
 from gridware.codegen.runtime.model import BindingError
 from gridware.codegen.runtime.operation import OperationBinding
 from gridware.container.addressing import EndpointReference
-from gridware.container.client import AsyncSoapClient, HttpTransport, SoapClient, TransportError
+from gridware.container.client import (
+    AsyncSoapClient,
+    HttpTransport,
+    MessageSecurity,
+    SoapClient,
+    TransportError,
+)
 from gridware.container.faults import Fault
 
 
@@ -106,11 +112,16 @@ class AsyncServiceProxy(_ProxyBase):
         *,
         soap: str | None = None,
         agent: Any = None,
+        message: MessageSecurity | None = None,
     ) -> None:
         target = self._endpoint(endpoint)
         addressing = self.addressing if isinstance(target, str) else None
         self.soap = AsyncSoapClient(
-            target, soap=soap or self.soap_version, addressing=addressing, agent=agent
+            target,
+            soap=soap or self.soap_version,
+            addressing=addressing,
+            agent=agent,
+            message=message,
         )
 
     @property

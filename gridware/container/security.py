@@ -552,18 +552,7 @@ def default_client_context() -> ssl.SSLContext:
     (the system's CAs when there is no such directory)."""
     from gridware.security import environment
 
-    credential = None
-    path = environment.proxy_path()
-    if path.exists():
-        try:
-            loaded = Credential.load_proxy(path)
-        except (SecurityError, OSError) as exc:
-            log.warning("not using the proxy %s: %s", path, exc)
-        else:
-            if loaded.time_left() > timedelta(0):
-                credential = loaded
-            else:
-                log.warning("not using the proxy %s: it has expired", path)
+    credential = _default_credential()
     try:
         directory = environment.cert_dir()
     except SecurityError:
@@ -572,6 +561,41 @@ def default_client_context() -> ssl.SSLContext:
             _load_client_chain(ctx, credential)
         return ctx
     return client_tls_context(credential, directory)
+
+
+def _default_credential() -> Credential | None:
+    """The user's proxy, if there is a valid one (a broken one is logged and skipped)."""
+    from gridware.security import environment
+
+    path = environment.proxy_path()
+    if not path.exists():
+        return None
+    try:
+        loaded = Credential.load_proxy(path)
+    except (SecurityError, OSError) as exc:
+        log.warning("not using the proxy %s: %s", path, exc)
+        return None
+    if loaded.time_left() <= timedelta(0):
+        log.warning("not using the proxy %s: it has expired", path)
+        return None
+    return loaded
+
+
+def default_tls_policy() -> Any:
+    """The asynchronous counterpart of :func:`default_client_context` (for Agents)."""
+    from twisted.web.client import BrowserLikePolicyForHTTPS
+    from twisted.web.iweb import IPolicyForHTTPS
+    from zope.interface import directlyProvides
+
+    from gridware.security import environment
+
+    try:
+        environment.cert_dir()
+    except SecurityError:
+        return BrowserLikePolicyForHTTPS()
+    policy = GridTLSPolicy(_default_credential())
+    directlyProvides(policy, IPolicyForHTTPS)
+    return policy
 
 
 MESSAGE_MODES = ("none", "signature", "encryption")
@@ -610,16 +634,7 @@ def secure_transport(
         if message != "none":
             raise SecurityConfigError("an anonymous caller cannot sign messages")
     else:
-        try:
-            credential = _client_credential(proxy)
-        except (SecurityError, OSError) as exc:
-            raise SecurityConfigError(
-                f"no usable proxy credential ({exc}): run 'gridware proxy init' or call anonymously"
-            ) from None
-        if credential.time_left() <= timedelta(0):
-            raise SecurityConfigError(
-                f"the proxy {credential.subject} has expired: run 'gridware proxy init'"
-            )
+        credential = _usable_credential(proxy)
     context = client_tls_context(credential, cert_dir, check_hostname=identity is None)
     check = expect_identity(identity) if identity is not None else None
     protection = None
@@ -785,6 +800,156 @@ def _certificate_names_host(certificate: x509.Certificate, host: str) -> bool:
         return False
     cn = str(names[-1].value).lower().removeprefix("host/")
     return cn == host
+
+
+class GridTLSPolicy:
+    """Twisted's side of :func:`secure_transport`: an ``IPolicyForHTTPS`` for
+    ``twisted.web.client.Agent`` (and so for the asynchronous clients and proxies).
+
+    Presents ``credential`` (a proxy chain; None: anonymous), trusts the CAs of
+    ``cert_dir`` and checks the server's host name, or its subject DN when
+    ``identity`` is given.  :func:`secure_agent` makes an Agent with it.
+    """
+
+    def __init__(
+        self,
+        credential: Credential | None,
+        cert_dir: str | Path | None = None,
+        identity: str | None = None,
+    ) -> None:
+        from gridware.security import environment
+
+        self.credential = credential
+        self.identity = identity
+        try:
+            directory = Path(cert_dir) if cert_dir else environment.cert_dir()
+        except SecurityError as exc:
+            raise SecurityConfigError(str(exc)) from None
+        if not directory.is_dir():
+            raise SecurityConfigError(f"trusted certificates directory {directory} does not exist")
+        self.cert_dir = directory
+        self._contexts: dict[str, Any] = {}
+
+    def _context(self, hostname: str) -> Any:
+        from OpenSSL import SSL, crypto
+
+        ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+        ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
+        ctx.set_options(SSL.OP_NO_COMPRESSION)
+        ctx.load_verify_locations(None, str(self.cert_dir))
+        ctx.set_verify(SSL.VERIFY_PEER, _openssl_verdict)
+        if self.credential is not None:
+            ctx.use_certificate(crypto.X509.from_cryptography(self.credential.certificate))
+            for cert in self.credential.chain:
+                ctx.add_extra_chain_cert(crypto.X509.from_cryptography(cert))
+            key = crypto.PKey.from_cryptography_key(self.credential.private_key)  # type: ignore[arg-type]
+            ctx.use_privatekey(key)
+        check = self._peer_check(hostname)
+
+        def info(conn: Any, where: int, ret: int) -> None:
+            if where & SSL.SSL_CB_HANDSHAKE_DONE:
+                problem = check(conn)
+                if problem is not None:
+                    from twisted.python.failure import Failure
+
+                    conn.get_app_data().failVerification(Failure(PeerRejected(problem)))
+
+        ctx.set_info_callback(info)
+        return ctx
+
+    def _peer_check(self, hostname: str) -> Callable[[Any], str | None]:
+        expected = self.identity
+
+        def check(conn: Any) -> str | None:
+            peer = conn.get_peer_certificate()
+            if peer is None:
+                return "the server sent no certificate"
+            certificate = peer.to_cryptography()
+            if expected is not None:
+                subject = dn_string(certificate.subject)
+                if subject != expected:
+                    return f"the service identifies as {subject}, not the expected {expected}"
+                return None
+            if not _certificate_names_host(certificate, hostname):
+                return f"the server certificate does not name {hostname}"
+            return None
+
+        return check
+
+    def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
+        import ipaddress
+
+        name = hostname.decode("ascii")
+        ctx = self._contexts.get(name)
+        if ctx is None:
+            ctx = self._contexts[name] = self._context(name)
+        try:
+            ipaddress.ip_address(name)
+            sni = None
+        except ValueError:
+            sni = hostname
+        return _ConnectionCreator(ctx, sni)
+
+
+def _openssl_verdict(conn: Any, cert: Any, errno: int, depth: int, ok: int) -> bool:
+    return bool(ok)
+
+
+class _ConnectionCreator:
+    def __init__(self, ctx: Any, sni: bytes | None) -> None:
+        from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
+        from zope.interface import directlyProvides
+
+        self.ctx = ctx
+        self.sni = sni
+        directlyProvides(self, IOpenSSLClientConnectionCreator)
+
+    def clientConnectionForTLS(self, protocol: Any) -> Any:
+        from OpenSSL import SSL
+
+        conn = SSL.Connection(self.ctx, None)
+        conn.set_app_data(protocol)
+        if self.sni is not None:
+            conn.set_tlsext_host_name(self.sni)
+        return conn
+
+
+def secure_agent(
+    proxy: Credential | str | Path | None = None,
+    *,
+    cert_dir: str | Path | None = None,
+    identity: str | None = None,
+    anonymous: bool = False,
+    reactor: Any = None,
+) -> Any:
+    """A ``twisted.web.client.Agent`` (persistent connections) that calls https://
+    services as :func:`secure_transport` does: for ``AsyncServiceProxy(agent=...)``."""
+    from twisted.web.client import Agent, HTTPConnectionPool
+    from twisted.web.iweb import IPolicyForHTTPS
+    from zope.interface import directlyProvides
+
+    if reactor is None:
+        from twisted.internet import reactor as default_reactor
+
+        reactor = default_reactor
+    credential = None if anonymous else _usable_credential(proxy)
+    policy = GridTLSPolicy(credential, cert_dir, identity)
+    directlyProvides(policy, IPolicyForHTTPS)
+    return Agent(reactor, contextFactory=policy, pool=HTTPConnectionPool(reactor))
+
+
+def _usable_credential(proxy: Credential | str | Path | None) -> Credential:
+    try:
+        credential = _client_credential(proxy)
+    except (SecurityError, OSError) as exc:
+        raise SecurityConfigError(
+            f"no usable proxy credential ({exc}): run 'gridware proxy init' or call anonymously"
+        ) from None
+    if credential.time_left() <= timedelta(0):
+        raise SecurityConfigError(
+            f"the proxy {credential.subject} has expired: run 'gridware proxy init'"
+        )
+    return credential
 
 
 def _client_credential(proxy: Credential | str | Path | None) -> Credential:

@@ -141,6 +141,13 @@ message = "encryption"
 authorization = "gridmap"
 
 [[service]]
+name = "SignedCounter"
+class = "gridware.services.samples.counter:CounterService"
+[service.security]
+message = "signature"
+authorization = "gridmap"
+
+[[service]]
 name = "FullProxy"
 class = "notebook_service:NotebookService"
 [service.security]
@@ -744,3 +751,75 @@ def test_the_cli_signs_with_message_signature(site, tmp_path):
     result = _gridware(*args, "--message", "signature", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "signed lab"
+
+
+ASYNC_SCRIPT = """
+import sys
+from twisted.internet import defer, task
+from gridware.container.security import MessageProtection, secure_agent
+from gridware.security import Credential
+from gridware.services.samples.generated.counter.client import CounterPortTypeAsyncClient
+
+proxy_file, cert_dir, https_url, signed_url = sys.argv[1:5]
+
+
+async def run(reactor):
+    # https: TLS with the proxy; the generated asynchronous proxy on a secure Agent
+    agent = secure_agent(proxy_file, cert_dir=cert_dir)
+    counter = CounterPortTypeAsyncClient(
+        await CounterPortTypeAsyncClient(https_url, agent=agent).createCounter(), agent=agent
+    )
+    print("https", await counter.add(5), await counter.add(2))
+    # WS-Security over plain HTTP: signed requests, verified replies
+    protection = MessageProtection(Credential.load_proxy(proxy_file), cert_dir=cert_dir)
+    counter = CounterPortTypeAsyncClient(
+        await CounterPortTypeAsyncClient(signed_url, message=protection).createCounter(),
+        message=protection,
+    )
+    print("signed", await counter.add(3))
+    # and an untrusting agent: the server's CA is not in this directory
+    other = secure_agent(proxy_file, cert_dir=sys.argv[5])
+    try:
+        await CounterPortTypeAsyncClient(https_url, agent=other).createCounter()
+    except Exception as exc:
+        print("refused", type(exc).__name__, exc)
+    # an agent that expects another service identity
+    wrong = secure_agent(proxy_file, cert_dir=cert_dir, identity="/O=Grid/CN=someone else")
+    try:
+        await CounterPortTypeAsyncClient(https_url, agent=wrong).createCounter()
+    except Exception as exc:
+        print("refused", type(exc).__name__, exc)
+
+
+task.react(lambda reactor: defer.ensureDeferred(run(reactor)))
+"""
+
+
+def test_generated_async_proxies_over_https_and_signed_messages(site, tmp_path, key_pool):
+    other = CertificateAuthority.create(tmp_path / "ca3", "/O=Other/CN=CA3", key=key_pool[-8])
+    script = tmp_path / "async_client.py"
+    script.write_text(ASYNC_SCRIPT)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            str(site.alice_proxy),
+            str(site.cert_dir),
+            site.container.https_url("SecureCounter"),
+            site.container.url("SignedCounter"),
+            str(other.trusted_directory),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "https 5 7"
+    assert lines[1] == "signed 3"
+    assert lines[2].startswith("refused TransportError"), lines
+    assert "certificate verify failed" in lines[2], lines
+    assert lines[3].startswith("refused TransportError"), lines
+    assert "not the expected /O=Grid/CN=someone else" in lines[3], lines
