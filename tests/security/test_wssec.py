@@ -270,6 +270,14 @@ def test_not_an_envelope(verifier):
         verifier.verify(etree.fromstring(b"<Envelope/>"))
 
 
+def test_message_with_a_dtd(pki, verifier):
+    data = etree.tostring(signed(pki.user))
+    hostile = b'<!DOCTYPE Envelope [<!ENTITY x "Value">]>' + data
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False)
+    with pytest.raises(MalformedMessageError, match="DTD"):
+        verifier.verify(etree.fromstring(hostile, parser))
+
+
 def test_missing_security_header(verifier):
     with pytest.raises(MissingSecurityHeaderError):
         verifier.verify(request())

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
+from gridware.security.wssec.errors import MalformedMessageError
 from gridware.security.wssec.soap import Element
 
 _HASHES: dict[str, type[hashes.SHA256] | type[hashes.SHA1]] = {
@@ -80,7 +81,10 @@ def reparse(element: Element) -> Element:
     faithful copy whose canonical forms are exactly those of the bytes on the wire."""
     xml_parser = parser()
     etree.fromstring(b'<p xmlns=""/>', xml_parser)  # puts "" in the parser's dictionary
-    return etree.fromstring(etree.tostring(element.getroottree().getroot()), xml_parser)
+    try:
+        return etree.fromstring(etree.tostring(element.getroottree().getroot()), xml_parser)
+    except etree.XMLSyntaxError:
+        raise MalformedMessageError("the message cannot be canonicalized") from None
 
 
 def parse(text: str) -> Element:

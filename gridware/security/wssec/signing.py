@@ -87,6 +87,8 @@ def sign(
     parts = Envelope.of(envelope)
     if any(child.tag == SIGNATURE for child in children(security)):
         raise MalformedMessageError("the message is already signed")
+    if isinstance(headers, str):
+        raise TypeError("headers must be a collection of {namespace}LocalName strings")
     wanted = frozenset(headers)
     every = "*" in wanted
     targets = [parts.body] + [

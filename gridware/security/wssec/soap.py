@@ -44,6 +44,8 @@ class Envelope:
         A second Header or Body is refused as signature wrapping: which one would be
         processed is exactly what an attacker wants to confuse.
         """
+        if envelope.getroottree().docinfo.internalDTD is not None:
+            raise MalformedMessageError("a SOAP message must not have a DTD")
         tag = envelope.tag
         soap = next((ns for ns in (SOAP11, SOAP12) if tag == clark(ns, "Envelope")), None)
         if soap is None:

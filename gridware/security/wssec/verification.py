@@ -179,7 +179,9 @@ class Verifier:
     False)`` where a full proxy is required.  ``required_headers`` names the
     header blocks (``{namespace}LocalName``, or :data:`ALL_HEADERS`) that must be
     signed whenever present; add the resource-key header a service uses.
-    ``replay_cache`` should be shared by all the verifiers of a process.
+    ``replay_cache`` should be shared by all the verifiers of a process; a
+    message without a Timestamp (``require_timestamp=False``) cannot be checked
+    for replay.
     ``decryption_credential`` decrypts an encrypted Body (without it, an
     encrypted message is refused).  ``chain_cache_ttl`` (off by default) lets a
     signer chain validated once be trusted again for that long without being
@@ -208,6 +210,8 @@ class Verifier:
         self.replay_cache = replay_cache if replay_cache is not None else ReplayCache()
         self.require_timestamp = require_timestamp
         self.accept_sha1 = accept_sha1
+        if isinstance(required_headers, str):
+            raise TypeError("required_headers must be a collection of {namespace}LocalName")
         self.required_headers = frozenset(required_headers)
         self.decryption_credential = decryption_credential
         if chain_cache_ttl < timedelta(0):
