@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -585,6 +586,33 @@ def test_replay_after_expiry_is_refused_by_the_timestamp(pki, verifier):
     verifier.verify(envelope, now=NOW)
     with pytest.raises(MessageExpiredError):
         verifier.verify(envelope, now=NOW + timedelta(minutes=11))
+
+
+def test_verifier_is_thread_safe(pki):
+    verifier = Verifier(pki.trust)
+    shared = etree.tostring(signed(pki.proxy()))
+    own = [[etree.tostring(signed(pki.user)) for _ in range(5)] for _ in range(6)]
+    accepted, refused, errors = [], [], []
+
+    def worker(messages: list[bytes]) -> None:
+        try:
+            for data in [shared, *messages]:
+                try:
+                    verifier.verify(etree.fromstring(data))
+                    accepted.append(data)
+                except ReplayedMessageError:
+                    refused.append(data)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(messages,)) for messages in own]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert accepted.count(shared) == 1 and refused.count(shared) == len(own) - 1
+    assert len(accepted) == 1 + sum(len(m) for m in own)
 
 
 # -- refused messages: the signer ----------------------------------------------------------
