@@ -13,6 +13,7 @@
     gridware wsrf delete-property -e EPR QNAME
     gridware wsrf set-termination-time -e EPR (SECONDS | DATETIME | infinity)
     gridware wsrf destroy -e EPR
+    gridware delegate --url DELEGATION_SERVICE_URL [-e EPR_OUT] [--lifetime H:M]
 
 For https:// services the client presents the user's proxy (``--proxy FILE``,
 default as Globus finds it; ``--anonymous`` for none), trusts the CAs in
@@ -363,6 +364,47 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- delegation ------------------------------------------------------------------------------
+
+
+def _hours_minutes(text: str) -> timedelta:
+    hours, sep, minutes = text.partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or int(minutes) >= 60:
+        raise UsageError(f"--lifetime {text!r}: write hours:minutes, e.g. 12:00")
+    value = timedelta(hours=int(hours), minutes=int(minutes))
+    if value <= timedelta(0):
+        raise UsageError("--lifetime must be positive")
+    return value
+
+
+def cmd_delegate(args: argparse.Namespace) -> int:
+    from gridware.clients.delegation import delegate
+    from gridware.security import Credential
+    from gridware.security.errors import SecurityError
+
+    lifetime = _hours_minutes(args.lifetime)
+    transport = _transport(args, args.url)
+    try:
+        proxy = Credential.load_proxy(args.proxy)
+    except (SecurityError, OSError) as exc:
+        raise ValueError(f"no usable proxy ({exc}): run 'gridware proxy init'") from None
+    epr = delegate(
+        args.url,
+        proxy,
+        lifetime=lifetime,
+        limited=args.limited,
+        transport=transport,
+        cert_dir=args.cert_dir,
+        identity=args.identity,
+    )
+    if args.epr_out:
+        epr.write(args.epr_out)
+        print(f"delegated; endpoint reference written to {args.epr_out}", file=sys.stderr)
+    else:
+        sys.stdout.write(epr.to_xml().decode())
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -453,6 +495,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("when", metavar="SECONDS|DATETIME|infinity")
     op("destroy", "destroy a resource now", cmd_destroy)
+    d = sub.add_parser(
+        "delegate",
+        help="delegate your proxy to a container",
+        description="Delegate the user's proxy to a container's DelegationService; prints "
+        "(or writes) the endpoint reference of the delegated credential.",
+    )
+    d.add_argument(
+        "-s",
+        "--url",
+        "--service",
+        dest="url",
+        required=True,
+        metavar="URL",
+        help="the DelegationService URL, e.g. https://host:8443/wsrf/services/DelegationService",
+    )
+    d.add_argument("-e", "--epr", dest="epr_out", metavar="EPR_OUT", help="write the EPR here")
+    d.add_argument(
+        "--lifetime",
+        "-valid",
+        default="12:00",
+        metavar="H:M",
+        help="lifetime of the delegated proxy (default 12:00; never beyond yours)",
+    )
+    d.add_argument("--limited", "-limited", action="store_true", help="delegate a limited proxy")
+    d.add_argument("--timeout", type=float, default=60.0, metavar="S")
+    _add_security(d)
+    d.set_defaults(func=cmd_delegate)
+
     security_cli.add_commands(sub)
 
     from gridware.codegen import cli as codegen_cli
@@ -478,6 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gridware.container.addressing import AddressingError
     from gridware.container.client import TransportError
     from gridware.container.faults import Fault
+    from gridware.security.errors import SecurityError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -496,7 +567,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         _fail(f"{type(exc).__name__}: {exc.description}")
-    except (TransportError, AddressingError, CodegenError, OSError, ValueError) as exc:
+    except (
+        TransportError,
+        AddressingError,
+        CodegenError,
+        SecurityError,
+        OSError,
+        ValueError,
+    ) as exc:
         if args.debug:
             raise
         _fail(str(exc))

@@ -293,6 +293,12 @@ class Container:
         wsrf.putChild(b"services", self.services_index)
         wsrf.putChild(b"share", SharedDocuments(self))
         self.root.putChild(b"", self.services_index)
+        if security is not None:
+            from gridware.container.delegation import DelegationService
+
+            # over HTTPS when there is an HTTPS port (its EPRs say so), else signed messages
+            transport = "https" if https_port is not None else "none"
+            self.deploy(DelegationService(security, transport=transport))
 
     # -- deployment ---------------------------------------------------------------------
     def deploy(self, service: Service) -> Service:

@@ -5,7 +5,8 @@ The container reaches :mod:`gridware.security` through this module only.
 A service's security descriptor (``[service.security]`` in the container
 config, or :class:`ServiceSecurity` in code) says whether it needs HTTPS
 (``transport``), signed messages (``message``), and who may call it
-(``authorization``: none, self, identity, gridmap, host or a Python callout),
+(``authorization``: none, authenticated, self, identity, gridmap, host or a
+Python callout),
 per service and per operation.  Everything fails closed: a misconfiguration
 stops the container at start; a rejected request never reaches service code.
 """
@@ -103,6 +104,8 @@ class HostSecurity:
     gridmap: GridMap | None = None
     clock_skew: timedelta = timedelta(minutes=5)
     replay_cache: ReplayCache = field(default_factory=ReplayCache)
+    delegation: Any = None
+    """The container's DelegationService, once deployed."""
 
     @property
     def identity(self) -> str:
@@ -255,6 +258,16 @@ def _require_identity(caller: Caller) -> str:
 
 
 @dataclass
+class AuthenticatedAuthorization:
+    """Any caller with a valid credential (whoever it is)."""
+
+    name: str = "authenticated"
+
+    def __call__(self, caller: Caller, context: RequestContext) -> None:
+        _require_identity(caller)
+
+
+@dataclass
 class SelfAuthorization:
     """Only callers with the container's own identity."""
 
@@ -340,7 +353,7 @@ class CalloutAuthorization:
 
 TRANSPORTS = ("none", "https")
 MESSAGES = ("none", "signature", "encryption")
-POLICIES = ("none", "self", "identity", "gridmap", "host", "callout")
+POLICIES = ("none", "authenticated", "self", "identity", "gridmap", "host", "callout")
 RESOURCE_ACCESS = ("creator", "any")
 
 
@@ -449,6 +462,8 @@ def _authorizer(
         return NoAuthorization()
     if host is None:
         raise SecurityConfigError(f"{where}: authorization {policy!r} needs [container.security]")
+    if policy == "authenticated":
+        return AuthenticatedAuthorization()
     if policy == "self":
         return SelfAuthorization(host.identity)
     if policy == "host":
@@ -761,7 +776,7 @@ class MessageProtection:
                 return f"is signed by {signer.identity}, not the expected {self.identity}"
             return None
         host = urllib.parse.urlsplit(url).hostname or ""
-        if not _certificate_names_host(signer.end_entity, host):
+        if not certificate_names_host(signer.end_entity, host):
             return f"is signed by {signer.identity}, which is not a certificate of {host}"
         return None
 
@@ -775,7 +790,7 @@ _WSA_NAMESPACES = frozenset(
 )
 
 
-def _certificate_names_host(certificate: x509.Certificate, host: str) -> bool:
+def certificate_names_host(certificate: x509.Certificate, host: str) -> bool:
     """Does the certificate name ``host`` (SAN DNS/IP, else CN, ``host/`` prefix allowed)?"""
     import ipaddress
 
@@ -870,7 +885,7 @@ class GridTLSPolicy:
                 if subject != expected:
                     return f"the service identifies as {subject}, not the expected {expected}"
                 return None
-            if not _certificate_names_host(certificate, hostname):
+            if not certificate_names_host(certificate, hostname):
                 return f"the server certificate does not name {hostname}"
             return None
 

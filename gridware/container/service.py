@@ -81,6 +81,7 @@ from gridware.container.soap import (
 )
 from gridware.container.wsrf import WsrfOperations
 from gridware.container.xml import Element, XMLLimits, qname
+from gridware.security.credential import Credential
 from gridware.security.wssec import ADDRESSING_HEADERS, VerifiedMessage
 
 log = logging.getLogger("gridware.container")
@@ -152,6 +153,16 @@ class RequestContext:
     resolved: Resource | None = None
     caller: Caller = field(default_factory=Caller)
     """Who is calling: identity (grid DN), TLS chain, local account from the grid-mapfile."""
+
+    def delegated_credential(self, epr: EndpointReference | None = None) -> Credential | None:
+        """A credential the caller delegated to this container (``gridware delegate``):
+        the one at ``epr``, else the caller's longest-lived one; None if there is none."""
+        security = self.service.security
+        host = security.host if security is not None else None
+        if host is None or host.delegation is None:
+            return None
+        found: Credential | None = host.delegation.credential_for(self.caller.identity, epr)
+        return found
 
     def resource(self) -> Any:
         """The resource the request addresses (from its key header).

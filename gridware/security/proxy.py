@@ -29,7 +29,10 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificateIssuerPublicKeyTypes,
+)
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from gridware.security import der
@@ -279,6 +282,43 @@ def issue_proxy(
     already expired, or whose keyUsage lacks digitalSignature, is refused.  A new
     RSA key of ``bits`` bits is made unless ``key`` is given.
     """
+    if key is None:
+        key = generate_key(bits)
+    certificate, clamped = _proxy_certificate(
+        issuer, issuer_key, issuer_chain, key.public_key(), kind, lifetime, path_length, now
+    )
+    return IssuedProxy(certificate, key, clamped)
+
+
+def delegate_proxy(
+    issuer: x509.Certificate,
+    issuer_key: CertificateIssuerPrivateKeyTypes,
+    issuer_chain: Sequence[x509.Certificate],
+    public_key: CertificateIssuerPublicKeyTypes,
+    *,
+    kind: ProxyKind | ProxyCertInfo = ProxyKind.IMPERSONATION,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+    now: datetime | None = None,
+) -> x509.Certificate:
+    """A proxy certificate for someone else's key (delegation): the holder of the
+    private key of ``public_key`` gets a credential acting as the issuer.  Same rules
+    as :func:`issue_proxy` (the lifetime is clamped to the issuer chain)."""
+    certificate, _ = _proxy_certificate(
+        issuer, issuer_key, issuer_chain, public_key, kind, lifetime, None, now
+    )
+    return certificate
+
+
+def _proxy_certificate(
+    issuer: x509.Certificate,
+    issuer_key: CertificateIssuerPrivateKeyTypes,
+    issuer_chain: Sequence[x509.Certificate],
+    public_key: CertificateIssuerPublicKeyTypes,
+    kind: ProxyKind | ProxyCertInfo,
+    lifetime: timedelta,
+    path_length: int | None,
+    now: datetime | None,
+) -> tuple[x509.Certificate, bool]:
     current = _now(now)
     if lifetime <= timedelta(0):
         raise ProxyError("the proxy lifetime must be positive")
@@ -305,14 +345,12 @@ def issue_proxy(
             raise ValueError("give the path length inside the ProxyCertInfo")
     else:
         info = ProxyCertInfo(kind.value, None, path_length)
-    if key is None:
-        key = generate_key(bits)
     serial = secrets.randbits(63) | 1 << 32  # positive, and never short
     builder = (
         x509.CertificateBuilder()
         .subject_name(append_cn(issuer.subject, str(serial)))
         .issuer_name(issuer.subject)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(serial)
         .not_valid_before(not_before)
         .not_valid_after(not_after)
@@ -327,7 +365,7 @@ def issue_proxy(
     except x509.ExtensionNotFound:
         pass
     certificate = builder.sign(issuer_key, signature_hash(issuer_key))
-    return IssuedProxy(certificate, key, clamped)
+    return certificate, clamped
 
 
 def _check_can_issue(issuer: x509.Certificate) -> None:

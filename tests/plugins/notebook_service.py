@@ -76,5 +76,14 @@ class NotebookService(Service):
         return ctx.caller.local_user or ""
 
     @operation
+    def delegatedIdentity(self, ctx: RequestContext) -> str:
+        """Use the caller's delegated credential: sign a proxy with it, report who it is."""
+        credential = ctx.delegated_credential()
+        if credential is None:
+            return "none"
+        onward = credential.create_proxy()  # the container acts as the caller
+        return f"{onward.identity} via {credential.subject}"
+
+    @operation
     def crash(self) -> str:
         raise RuntimeError("secret internal detail")

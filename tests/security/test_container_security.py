@@ -823,3 +823,94 @@ def test_generated_async_proxies_over_https_and_signed_messages(site, tmp_path, 
     assert "certificate verify failed" in lines[2], lines
     assert lines[3].startswith("refused TransportError"), lines
     assert "not the expected /O=Grid/CN=someone else" in lines[3], lines
+
+
+# -- delegation ---------------------------------------------------------------------------------
+
+
+def _delegation_url(site: Site) -> str:
+    return site.container.https_url("DelegationService")
+
+
+def test_a_delegated_credential_lets_the_service_act_as_the_caller(site):
+    from gridware.clients.delegation import delegate
+
+    alice = tls(site, site.alice)
+    epr = delegate(_delegation_url(site), site.alice, transport=alice, cert_dir=site.cert_dir)
+    used = _call(site.container.https_url("Secure"), "delegatedIdentity", alice)
+    identity, _, via = used.partition(" via ")
+    assert identity == site.alice.subject
+    assert via.startswith(site.alice.subject + "/CN=")  # a proxy of Alice's, held by the host
+    # it is Alice's only: Dave has delegated nothing
+    assert _call(site.container.https_url("Secure"), "delegatedIdentity", tls(site, site.dave)) == (
+        "none"
+    )
+    # the resource lives until the proxy ends, and only Alice may destroy it
+    as_dave = WsrfClient(epr, transport=tls(site, site.dave))
+    with pytest.raises(faults.Fault, match="only the creator"):
+        as_dave.destroy()
+    WsrfClient(epr, transport=alice).destroy()
+    assert _call(site.container.https_url("Secure"), "delegatedIdentity", alice) == "none"
+
+
+def _delegate_raw(site: Site, caller: Credential | None, chain: bytes) -> None:
+    from gridware.clients.delegation import _call as delegation_call
+
+    delegation_call(_delegation_url(site), tls(site, caller), "delegate", chain=chain.decode())
+
+
+def test_delegations_that_must_be_refused(site, key_pool):
+    from gridware.security.delegation import delegation_chain
+
+    host_cert = site.host.certificate
+    good = delegation_chain(site.alice, host_cert)
+    # anonymous callers delegate nothing
+    with pytest.raises(faults.Fault, match="no authenticated identity"):
+        _delegate_raw(site, None, good)
+    # one delegates only oneself: Dave sending Alice's chain
+    with pytest.raises(faults.Fault, match=r"acts as .*Alice, but the caller is .*Dave"):
+        _delegate_raw(site, site.dave, good)
+    # a proxy for some other key is useless to the container
+    other = delegation_chain(site.alice, site.bob.certificate)
+    with pytest.raises(faults.Fault, match="not for this service's key"):
+        _delegate_raw(site, site.alice, other)
+    # a chain under an untrusted CA
+    evil = CertificateAuthority.create(site.tmp / "evil-ca-3", site.ca.subject, key=key_pool[-9])
+    fake_alice = evil.issue_user("Alice", key=key_pool[-10])
+    with pytest.raises(faults.Fault, match="does not validate"):
+        _delegate_raw(site, site.alice, delegation_chain(fake_alice, host_cert))
+    # never a private key on the wire
+    with pytest.raises(faults.Fault, match="must not carry a private key"):
+        _delegate_raw(site, site.alice, good + site.alice.key_pem())
+    # the user's own certificate, not a proxy
+    with pytest.raises(faults.Fault):
+        _delegate_raw(site, site.alice, site.alice.certificate_pem())
+
+
+def test_the_client_does_not_delegate_to_an_impostor(site):
+    from gridware.clients.delegation import delegate
+
+    with pytest.raises(TransportError, match="not the expected"):
+        delegate(
+            _delegation_url(site),
+            site.alice,
+            transport=tls(site, site.alice),
+            cert_dir=site.cert_dir,
+            identity="/O=Grid/OU=Container Test/CN=elsewhere",
+        )
+
+
+def test_the_cli_delegates(site, tmp_path):
+    env = {"X509_USER_PROXY": str(site.alice_proxy), "X509_CERT_DIR": str(site.cert_dir)}
+    out = tmp_path / "delegated.epr"
+    result = _gridware(
+        "delegate", "--url", _delegation_url(site), "-e", str(out), "--lifetime", "1:00", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    epr = EndpointReference.read(out)
+    alice = tls(site, site.alice)
+    not_after = WsrfClient(epr, transport=alice).get_value("NotAfter", str)
+    assert not_after.startswith(str(datetime.now(UTC).year))
+    WsrfClient(epr, transport=alice).destroy()
+    result = _gridware("delegate", "--url", _delegation_url(site), "--lifetime", "soon", env=env)
+    assert result.returncode == 2 and "hours:minutes" in result.stderr
