@@ -208,6 +208,13 @@ def test_existing_ids_and_security_header_are_reused(pki, verifier):
     verifier.verify(wire(envelope))
 
 
+def test_sign_refuses_an_existing_id_that_is_not_an_ncname(pki):
+    envelope = request()
+    body(envelope).set(f"{{{WSU}}}Id", 'x" URI="http://evil.example.org/')
+    with pytest.raises(MalformedMessageError, match="not a valid Id"):
+        sign(envelope, pki.user)
+
+
 def test_envelope_without_header_gets_one(pki, verifier):
     envelope = etree.fromstring(
         f'<s:Envelope xmlns:s="{SOAP12}"><s:Body><x xmlns="urn:x"/></s:Body></s:Envelope>'.encode()

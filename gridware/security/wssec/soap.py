@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -114,12 +115,19 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(10)}"
 
 
+ID_PATTERN = r"[A-Za-z_][A-Za-z0-9_.\-]*"
+"""The Id values references may use: (ASCII) NCNames, as xsd:ID requires."""
+_ID_VALUE = re.compile(ID_PATTERN + r"\Z")
+
+
 def ensure_wsu_id(element: Element, prefix: str = "id") -> str:
     """The element's ``wsu:Id``, added if it has none."""
     value = element.get(WSU_ID)
     if not value:
         value = new_id(prefix)
         element.set(WSU_ID, value)
+    elif not _ID_VALUE.match(value):
+        raise MalformedMessageError(f"the wsu:Id {value!r} is not a valid Id (an NCName)")
     return value
 
 

@@ -89,6 +89,7 @@ from gridware.security.wssec.ns import (
 )
 from gridware.security.wssec.replay import ReplayCache
 from gridware.security.wssec.soap import (
+    ID_PATTERN,
     SECURITY,
     Element,
     Envelope,
@@ -113,7 +114,7 @@ _STR = clark(WSSE, "SecurityTokenReference")
 _STR_REFERENCE = clark(WSSE, "Reference")
 
 # An xsd:ID (an NCName) after '#': no XPointer, no external URI, no empty URI.
-_SAME_DOCUMENT = re.compile(r"#([A-Za-z_][A-Za-z0-9_.\-]*)\Z")
+_SAME_DOCUMENT = re.compile(f"#({ID_PATTERN})\\Z")
 
 MAX_REFERENCES = 64
 _CHAIN_CACHE_SIZE = 1024
