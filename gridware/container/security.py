@@ -29,7 +29,7 @@ from lxml import etree
 from gridware.container import faults
 from gridware.container.http11 import PeerRejected
 from gridware.security import Credential, GridMap, TrustStore
-from gridware.security.errors import SecurityError, ValidationError
+from gridware.security.errors import SecurityError, UntrustedCAError, ValidationError
 from gridware.security.names import dn_string
 from gridware.security.validation import ValidationOptions, ValidationResult, Validator
 from gridware.security.wssec import (
@@ -90,6 +90,10 @@ class Caller:
 
 ANONYMOUS = Caller()
 
+#: How long a signer's validated chain is trusted again without validation (a new
+#: file in the trusted directory, such as a published CRL, ends it at once).
+CHAIN_CACHE_TTL = timedelta(seconds=60)
+
 
 # -- host credentials and trust --------------------------------------------------------------
 
@@ -119,6 +123,7 @@ class HostSecurity:
             clock_skew=self.clock_skew,
             replay_cache=self.replay_cache,
             decryption_credential=self.credential,
+            chain_cache_ttl=CHAIN_CACHE_TTL,
         )
 
     def verify_message(self, envelope: Element, signed_headers: Iterable[str]) -> VerifiedMessage:
@@ -178,6 +183,12 @@ class HostSecurity:
         """Validate a peer's chain; raises :class:`AuthenticationFault` saying why not."""
         try:
             return self.validator.validate(chain)
+        except UntrustedCAError:
+            # its message names our trusted directory: not for the wire
+            raise AuthenticationFault(
+                "the client certificate is not acceptable: its chain does not lead to a CA "
+                "this service trusts"
+            ) from None
         except ValidationError as exc:
             raise AuthenticationFault(f"the client certificate is not acceptable: {exc}") from None
 
@@ -715,7 +726,10 @@ class MessageProtection:
         self.encrypt_for = encrypt_for
         self.algorithm: SignatureAlgorithm = algorithm
         self.verifier = Verifier(
-            Validator(trust), clock_skew=clock_skew, decryption_credential=credential
+            Validator(trust),
+            clock_skew=clock_skew,
+            decryption_credential=credential,
+            chain_cache_ttl=CHAIN_CACHE_TTL,
         )
 
     def protect(self, url: str, data: bytes) -> tuple[bytes, SentRequest]:

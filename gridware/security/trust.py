@@ -70,6 +70,16 @@ class TrustStore:
         self._extra_policies = dict(signing_policies or {})
         self._cache: dict[Path, _Cached] = {}
 
+    def generation(self) -> int | None:
+        """A number that changes when a file is added to, removed from or renamed in
+        the directory, as when a CRL is published (None if it cannot be read)."""
+        if self.directory is None:
+            return 0
+        try:
+            return os.stat(self.directory).st_mtime_ns
+        except OSError:
+            return None
+
     @classmethod
     def default(cls, environ: Mapping[str, str] | None = None) -> TrustStore:
         """The directory Globus would use (``$X509_CERT_DIR`` or the defaults)."""

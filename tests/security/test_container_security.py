@@ -148,6 +148,13 @@ message = "signature"
 authorization = "gridmap"
 
 [[service]]
+name = "SignedOpen"
+class = "notebook_service:NotebookService"
+[service.security]
+message = "signature"
+authorization = "authenticated"
+
+[[service]]
 name = "FullProxy"
 class = "notebook_service:NotebookService"
 [service.security]
@@ -306,8 +313,9 @@ def test_a_look_alike_ca_is_not_trusted(site, key_pool):
     fake_alice = evil.issue_user("Alice", key=key_pool[-2])
     assert fake_alice.subject == site.alice.subject
     transport = HttpTransport(ssl_context=client_tls_context(fake_alice, site.cert_dir))
-    with pytest.raises(faults.Fault, match="not acceptable"):
+    with pytest.raises(faults.Fault, match="not acceptable") as refused:
         _call(site.container.https_url("Secure"), "whoami", transport)
+    assert str(site.tmp) not in str(refused.value)  # no server paths on the wire
 
 
 def test_a_revoked_user_is_refused_once_the_crl_is_published(site):
@@ -639,6 +647,17 @@ def test_a_signed_request_with_a_stale_timestamp_is_refused(site):
     sign(envelope, site.alice, now=datetime.now(UTC) - timedelta(hours=1))
     status, _, reply = _post(url, etree.tostring(envelope), request.headers)
     assert status == 500 and b"not acceptable" in reply and b"expired" in reply.lower()
+
+
+def test_a_signer_revoked_after_earlier_signed_calls_is_refused_at_once(site, key_pool):
+    """Validated signer chains are cached, but publishing a CRL ends that."""
+    frank = site.ca.issue_user("Frank", key=key_pool[-1])
+    url = site.container.url("SignedOpen")
+    for _ in range(3):
+        assert _call(url, "whoami", signed(site, frank)) == frank.subject
+    site.ca.revoke(frank.certificate)
+    with pytest.raises(faults.Fault, match="revoked"):
+        _call(url, "whoami", signed(site, frank))
 
 
 def test_a_request_signed_under_a_look_alike_ca_is_refused(site, key_pool):

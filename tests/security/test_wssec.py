@@ -663,14 +663,27 @@ def test_revocation_takes_effect_at_once_without_a_chain_cache(pki):
 
 def test_chain_cache_reuses_a_validation_for_its_ttl(pki):
     verifier = Verifier(TrustStore(pki.ca.trusted_directory), chain_cache_ttl=timedelta(minutes=1))
+    calls = []
+    validate = verifier.validator.validate
+    verifier.validator.validate = lambda *a, **k: calls.append(1) or validate(*a, **k)  # type: ignore[method-assign]
     start = datetime.now(UTC)
     verifier.verify(signed(pki.user, now=start), now=start)
-    pki.ca.revoke(pki.user.certificate)
     later = start + timedelta(seconds=30)
-    verifier.verify(signed(pki.user, now=later), now=later)  # cached: not seen yet
+    verifier.verify(signed(pki.user, now=later), now=later)  # cached
+    assert len(calls) == 1
     much_later = start + timedelta(seconds=61)
+    verifier.verify(signed(pki.user, now=much_later), now=much_later)
+    assert len(calls) == 2
+
+
+def test_chain_cache_ends_when_a_crl_is_published(pki):
+    verifier = Verifier(TrustStore(pki.ca.trusted_directory), chain_cache_ttl=timedelta(minutes=1))
+    start = datetime.now(UTC)
+    verifier.verify(signed(pki.user, now=start), now=start)
+    pki.ca.revoke(pki.user.certificate)  # a new file in the trusted directory
+    later = start + timedelta(seconds=1)
     with pytest.raises(UntrustedSignerError, match="revoked"):
-        verifier.verify(signed(pki.user, now=much_later), now=much_later)
+        verifier.verify(signed(pki.user, now=later), now=later)
 
 
 def test_chain_cache_never_outlives_the_chain(pki):

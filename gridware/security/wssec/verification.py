@@ -186,8 +186,10 @@ class Verifier:
     ``decryption_credential`` decrypts an encrypted Body (without it, an
     encrypted message is refused).  ``chain_cache_ttl`` (off by default) lets a
     signer chain validated once be trusted again for that long without being
-    validated again (a revocation then takes up to that long to take effect);
-    validation is the larger part of the cost of a verification.
+    validated again, unless a file was added to, removed from or renamed in the
+    trusted directory meanwhile (publishing a CRL does that; a CRL rewritten in
+    place takes up to the TTL to take effect); validation is the larger part of
+    the cost of a verification.
 
     A Verifier is thread-safe.
     """
@@ -218,9 +220,9 @@ class Verifier:
         if chain_cache_ttl < timedelta(0):
             raise ValueError("chain_cache_ttl must not be negative")
         self.chain_cache_ttl = chain_cache_ttl
-        self._chains: OrderedDict[tuple[bytes, ...], tuple[datetime, ValidationResult]] = (
-            OrderedDict()
-        )
+        self._chains: OrderedDict[
+            tuple[bytes, ...], tuple[datetime, int | None, ValidationResult]
+        ] = OrderedDict()
         self._chains_lock = threading.Lock()
 
     def verify(
@@ -540,14 +542,19 @@ class Verifier:
         self, certificates: tuple[x509.Certificate, ...], when: datetime
     ) -> ValidationResult:
         key: tuple[bytes, ...] = ()
-        if self.chain_cache_ttl:
+        generation = self.validator.trust.generation()
+        if self.chain_cache_ttl and generation is not None:
             key = tuple(c.public_bytes(serialization.Encoding.DER) for c in certificates)
             with self._chains_lock:
                 cached = self._chains.get(key)
             if cached is not None:
-                validated_at, result = cached
-                if validated_at <= when < validated_at + self.chain_cache_ttl and (
-                    when <= result.not_after
+                validated_at, seen_generation, result = cached
+                # reused only while the trusted directory is unchanged (a new CRL
+                # is a new file in it) and within the TTL
+                if (
+                    seen_generation == generation
+                    and validated_at <= when < validated_at + self.chain_cache_ttl
+                    and when <= result.not_after
                 ):
                     return result
         try:
@@ -557,7 +564,7 @@ class Verifier:
             raise UntrustedSignerError(_signer_refused(exc), exc) from exc
         if key:
             with self._chains_lock:
-                self._chains[key] = (when, result)
+                self._chains[key] = (when, generation, result)
                 self._chains.move_to_end(key)
                 while len(self._chains) > _CHAIN_CACHE_SIZE:
                     self._chains.popitem(last=False)
