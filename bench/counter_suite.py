@@ -95,6 +95,8 @@ class Deployment:
     scheme: str = "http"
     https_port: int | None = None
     transport: Callable[[], HttpTransport] = lambda: HttpTransport(timeout=60.0)
+    credential: Any = None  # the user's proxy, for secure modes
+    cert_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,8 @@ class = "gridware.services.samples.counter:GT4CounterService"
         lambda: secure_transport(
             proxy, cert_dir=ca.trusted_directory, message=message, timeout=60.0
         ),
+        proxy,
+        str(ca.trusted_directory),
     )
 
 
