@@ -236,11 +236,25 @@ class Resource:
     Subclasses set ``namespace`` (of their properties) and ``document`` (the local
     name of the resource property document element) and declare
     :class:`ResourceProperty` attributes.
+
+    **Persistence.**  A persistent home (:mod:`gridware.container.persistence`)
+    stores a resource's state: the values of its resource properties (those
+    without a ``getter``, written as their XML elements), ``termination_time``,
+    ``creator``, and the plain attributes named in ``persistent_attributes``.
+    Those attributes hold JSON values (``str``, ``int``, ``float``, ``bool``,
+    ``None``, lists and dicts of them); XML must be kept as a string by the class.
+    A subclass's ``persistent_attributes`` add to those of its bases.  A stored
+    resource is rebuilt without calling the subclass's ``__init__``: the home
+    sets the key, the stored state (attributes missing from the store keep their
+    class-level value), then calls :meth:`restored`, where a subclass rebuilds
+    whatever it does not store (locks, queues, timers).  Changes are written by
+    the home's ``save`` (the container calls it after every operation).
     """
 
     namespace: ClassVar[str] = ns.GRIDWARE
     document: ClassVar[str] = "ResourceProperties"
     properties: ClassVar[dict[str, ResourceProperty]] = {}
+    persistent_attributes: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
@@ -252,6 +266,22 @@ class Resource:
                 value.bind(cls.namespace)
                 props[value.tag] = value
         cls.properties = props
+        attrs: dict[str, None] = {}
+        for base in reversed(cls.__mro__):
+            declared = vars(base).get("persistent_attributes", ())
+            if isinstance(declared, str):
+                raise TypeError(
+                    f"{base.__name__}.persistent_attributes must be a tuple of names, not a string"
+                )
+            for name in declared:
+                if name in ("key", "termination_time", "creator") or isinstance(
+                    getattr(cls, name, None), ResourceProperty
+                ):
+                    raise TypeError(
+                        f"{base.__name__}.persistent_attributes: {name!r} is stored anyway"
+                    )
+                attrs[name] = None
+        cls.persistent_attributes = tuple(attrs)
 
     def __init__(self, key: str | None = None, **values: Any) -> None:
         self.key = key
@@ -266,6 +296,9 @@ class Resource:
     @classmethod
     def document_tag(cls) -> str:
         return qname(cls.namespace, cls.document)
+
+    def restored(self) -> None:
+        """Called after a persistent home rebuilt this resource from its store."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} key={self.key!r}>"
@@ -319,6 +352,13 @@ class ResourceHome(ABC, Generic[R]):
 
     @abstractmethod
     def __len__(self) -> int: ...
+
+    def values(self) -> Iterator[R]:
+        """Every resource (a persistent home loads the ones it has not loaded yet)."""
+        for key in self.keys():
+            resource = self.get(key)
+            if resource is not None:
+                yield resource
 
     def save(self, resource: R) -> None:
         """Write a changed resource back (nothing to do in memory)."""
