@@ -43,6 +43,11 @@ class WsrfDialect:
     # fault kind -> element QName, where it differs from {rp}Kind
     fault_elements: dict[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
+    sg: str = ""  # namespace of WS-ServiceGroup elements
+    sgw: str = ""  # namespace of the WS-ServiceGroup port types
+    # WS-ServiceGroup operation name ("Add") -> request / response action
+    sg_actions: dict[str, str] = field(default_factory=dict)
+    sg_response_actions: dict[str, str] = field(default_factory=dict)
 
     def rp_tag(self, local: str) -> str:
         return qname(self.rp, local)
@@ -52,6 +57,9 @@ class WsrfDialect:
 
     def bf_tag(self, local: str) -> str:
         return qname(self.bf, local)
+
+    def sg_tag(self, local: str) -> str:
+        return qname(self.sg, local)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_action", {a: op for op, a in self.actions.items()})
@@ -64,6 +72,8 @@ class WsrfDialect:
             return self.fault_elements[kind]
         if kind in _RL_FAULTS:
             return self.rl_tag(kind)
+        if kind in _SG_FAULTS:
+            return self.sg_tag(kind)
         return self.rp_tag(kind)
 
     def operation_for_action(self, action: str) -> str | None:
@@ -84,6 +94,11 @@ _RL_FAULTS = {
     "ResourceNotDestroyedFault",
     "UnableToSetTerminationTimeFault",
     "TerminationTimeChangeRejectedFault",
+}
+_SG_FAULTS = {
+    "ContentCreationFailedFault",
+    "UnsupportedMemberInterfaceFault",
+    "AddRefusedFault",
 }
 
 
@@ -130,9 +145,14 @@ WSRF_1_2 = WsrfDialect(
         "BaseFault": qname(ns.WSRF_BF, "BaseFault"),
     },
     aliases=("wsrf12", "oasis", "1.2"),
+    sg=ns.WSRF_SG,
+    sgw=ns.WSRF_SGW,
+    sg_actions={"Add": f"{ns.WSRF_SGW}/ServiceGroupRegistration/AddRequest"},
+    sg_response_actions={"Add": f"{ns.WSRF_SGW}/ServiceGroupRegistration/AddResponse"},
 )
 
 _greq, _gresp = _gt4_actions()
+_SG_DRAFT_ACTIONS = "http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ServiceGroup-1.2"
 GT4 = WsrfDialect(
     name="gt4",
     title="WSRF 2004/06 drafts of Globus Toolkit 4 with WS-Addressing 2004/03",
@@ -152,6 +172,11 @@ GT4 = WsrfDialect(
         "BaseFault": qname(ns.GT4_BF, "BaseFault"),
     },
     aliases=("draft", "wsrf-draft", "draft-2004-06", "gt4.0"),
+    sg=ns.GT4_SG,
+    sgw=ns.GT4_SGW,
+    # as GT4's WS-ServiceGroup.wsdl writes them (not derived from the namespace)
+    sg_actions={"Add": f"{_SG_DRAFT_ACTIONS}/Add"},
+    sg_response_actions={"Add": f"{_SG_DRAFT_ACTIONS}/AddResponse"},
 )
 
 DIALECTS: tuple[WsrfDialect, ...] = (WSRF_1_2, GT4)

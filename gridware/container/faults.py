@@ -172,6 +172,8 @@ _WSRF_NAMESPACES = {
     ns.GT4_RP,
     ns.GT4_RL,
     ns.GT4_BF,
+    ns.WSRF_SG,
+    ns.GT4_SG,
 }
 
 
@@ -349,6 +351,30 @@ class TerminationTimeChangeRejectedFault(SenderFault):
     """The resource does not accept a change of its termination time."""
 
     kind = "TerminationTimeChangeRejectedFault"
+
+
+# -- WS-ServiceGroup faults (the Add operation) ---------------------------------------------
+
+
+@register_fault
+class ContentCreationFailedFault(SenderFault):
+    """The Content of the new entry is not acceptable: it breaks the membership content rules."""
+
+    kind = "ContentCreationFailedFault"
+
+
+@register_fault
+class UnsupportedMemberInterfaceFault(SenderFault):
+    """The member does not implement an interface the membership content rules require."""
+
+    kind = "UnsupportedMemberInterfaceFault"
+
+
+@register_fault
+class AddRefusedFault(SenderFault):
+    """The ServiceGroup refused to add the member."""
+
+    kind = "AddRefusedFault"
 
 
 def soap11_code(code: str) -> str:

@@ -24,6 +24,8 @@ WSRF_RL: Final = "http://docs.oasis-open.org/wsrf/rl-2"
 WSRF_RLW: Final = "http://docs.oasis-open.org/wsrf/rlw-2"
 WSRF_BF: Final = "http://docs.oasis-open.org/wsrf/bf-2"
 WSRF_R: Final = "http://docs.oasis-open.org/wsrf/r-2"
+WSRF_SG: Final = "http://docs.oasis-open.org/wsrf/sg-2"
+WSRF_SGW: Final = "http://docs.oasis-open.org/wsrf/sgw-2"
 
 # WSRF 1.2 draft-01 (2004/06), as used by Globus Toolkit 4
 _DRAFT: Final = "http://docs.oasis-open.org/wsrf/2004/06/"
@@ -32,6 +34,17 @@ GT4_RPW: Final = _DRAFT + "wsrf-WS-ResourceProperties-1.2-draft-01.wsdl"
 GT4_RL: Final = _DRAFT + "wsrf-WS-ResourceLifetime-1.2-draft-01.xsd"
 GT4_RLW: Final = _DRAFT + "wsrf-WS-ResourceLifetime-1.2-draft-01.wsdl"
 GT4_BF: Final = _DRAFT + "wsrf-WS-BaseFaults-1.2-draft-01.xsd"
+GT4_SG: Final = _DRAFT + "wsrf-WS-ServiceGroup-1.2-draft-01.xsd"
+GT4_SGW: Final = _DRAFT + "wsrf-WS-ServiceGroup-1.2-draft-01.wsdl"
+
+# OASIS WS-Notification 1.3: WS-BaseNotification and WS-Topics
+WSN_B: Final = "http://docs.oasis-open.org/wsn/b-2"
+WSN_BW: Final = "http://docs.oasis-open.org/wsn/bw-2"
+WSN_T: Final = "http://docs.oasis-open.org/wsn/t-1"
+
+# WS-Notification 1.2 draft-01 (2004/06), as used by Globus Toolkit 4
+GT4_WSN_B: Final = "http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd"
+GT4_WSN_T: Final = "http://docs.oasis-open.org/wsn/2004/06/wsn-WS-Topics-1.2-draft-01.xsd"
 
 XPATH_DIALECT: Final = "http://www.w3.org/TR/1999/REC-xpath-19991116"
 
