@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ class RunningContainer:
         self.base_url = ""
         self.https_base_url = ""
         self.log_lines: list[str] = []
+        self.own_state_dir: str | None = None  # removed by stop()
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -69,18 +72,29 @@ class RunningContainer:
                 self.proc.kill()
                 self.proc.wait()
         self._reader.join(5)
+        if self.own_state_dir is not None:
+            shutil.rmtree(self.own_state_dir, ignore_errors=True)
         return self.proc.returncode
 
 
 def start_container(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> RunningContainer:
-    """Start ``gridware container ARGS --port 0`` and wait for its start event."""
+    """Start ``gridware container ARGS --port 0`` and wait for its start event.
+
+    Persistent services keep their state in a fresh temporary state directory
+    (removed by ``stop()``) unless ``env`` sets ``XDG_STATE_HOME`` or ARGS
+    ``--state-dir``.
+    """
     cmd = [sys.executable, "-m", "gridware", "container", "--port", "0", *args]
     full_env = dict(os.environ)
     full_env["PYTHONUNBUFFERED"] = "1"
     if env:
         full_env.update(env)
+    own_state_dir = None
+    if not (env and "XDG_STATE_HOME" in env):
+        own_state_dir = tempfile.mkdtemp(prefix="gridware-test-state-")
+        full_env["XDG_STATE_HOME"] = own_state_dir
     proc = subprocess.Popen(
         cmd,
         stdout=subprocess.DEVNULL,
@@ -90,6 +104,7 @@ def start_container(
         cwd=cwd or ROOT,
     )
     running = RunningContainer(proc)
+    running.own_state_dir = own_state_dir
     m = running.wait_for(r"event=gridware\.container\.start .*\surl=(\S+)", 30)
     if m is None:
         running.stop(signal.SIGKILL)
@@ -98,6 +113,18 @@ def start_container(
     https = re.search(r"\shttps_url=(\S+)", m.string)
     running.https_base_url = https.group(1) if https else ""
     return running
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Containers the tests run never write to the user's own state directory."""
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("xdg-state"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = old
 
 
 @pytest.fixture(scope="session")

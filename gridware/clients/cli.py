@@ -2,7 +2,8 @@
 
 ::
 
-    gridware container [--demo] [--config FILE] [--host H] [--port N]
+    gridware container [--demo] [--config FILE] [--host H] [--port N] [--state-dir DIR]
+                       [--database URL]
     gridware counter create --url SERVICE_URL [-e EPR_OUT]
     gridware counter add -e EPR N
     gridware wsrf get-property -e EPR QNAME
@@ -213,8 +214,11 @@ def cmd_container(args: argparse.Namespace) -> int:
         build_services,
         host_security,
         load_config,
+        needs_store,
+        open_store,
     )
     from gridware.container.hosting import Container
+    from gridware.container.persistence import PersistenceError, ResourceStore
 
     try:
         cfg = load_config(args.config)
@@ -224,19 +228,28 @@ def cmd_container(args: argparse.Namespace) -> int:
             cfg.port = args.port
         if args.log_level:
             cfg.log_level = args.log_level
+        if args.state_dir is not None:
+            cfg.state_dir = args.state_dir
+        if args.database is not None:
+            cfg.database = args.database
+        if args.demo:
+            cfg.demo = True
         host = host_security(cfg)
         https_port = args.https_port
         if https_port is None and cfg.security is not None:
             https_port = cfg.security.get("https_port")
         if https_port is not None and host is None:
             _fail("HTTPS needs [container.security] with the host certificate and key")
-        services = build_services(cfg, host)
-        if args.demo or cfg.demo:
+        store: ResourceStore | None = None
+        if needs_store(cfg):
+            store = open_store(cfg)
+        services = build_services(cfg, host, store)
+        if cfg.demo:
             from gridware.services.samples import demo_services
 
             taken = {s.name for s in services}
-            services.extend(s for s in demo_services() if s.name not in taken)
-    except ConfigError as exc:
+            services.extend(s for s in demo_services(store) if s.name not in taken)
+    except (ConfigError, PersistenceError) as exc:
         _fail(str(exc))
     if not services:
         _fail("no services to deploy: use --demo or a --config file with [[service]] tables")
@@ -258,6 +271,9 @@ def cmd_container(args: argparse.Namespace) -> int:
     except CannotListenError as exc:
         _fail(f"cannot listen on {cfg.host}:{exc.port}: {exc.socketError}")
     reactor.addSystemEventTrigger("before", "shutdown", container.stop)
+    if store is not None:
+        store.report()
+        reactor.addSystemEventTrigger("after", "shutdown", store.close)
     reactor.run()
     return 0
 
@@ -434,6 +450,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="also serve HTTPS on this port (needs [container.security]; 0 picks one)",
     )
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level")
+    p.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="where persistent services keep their SQLite database "
+        "(default $XDG_STATE_HOME/gridware or ~/.local/state/gridware)",
+    )
+    p.add_argument(
+        "--database",
+        metavar="URL",
+        help="keep persistent resources in this database instead "
+        "(postgresql://USER[:PASSWORD]@HOST:PORT/DB)",
+    )
     p.set_defaults(func=cmd_container)
 
     counter = sub.add_parser(

@@ -14,10 +14,20 @@ Example ``container.toml``::
     dialect = "wsrf-1.2"          # or "gt4"
 
     [[service]]
+    name = "Notebooks"
+    class = "mypackage.notebook:NotebookService"
+    persistent = true             # resources survive restarts (see state_dir, database)
+
+    [[service]]
     entry_point = "myservice"     # a service of the gridware.services entry-point group
     name = "MyService"
     [service.options]
     greeting = "hello"
+
+Persistent services keep their resources in ``container.database`` (a
+``postgresql://`` URL) or else in a SQLite file under ``container.state_dir``
+(default ``$XDG_STATE_HOME/gridware`` or ``~/.local/state/gridware``);
+``sqlite_synchronous = "normal"`` trades durability on power loss for speed.
 
 Every service of the ``gridware.services`` entry-point group is deployed too,
 under its entry-point name, unless ``entry_points = false`` in ``[container]``
@@ -33,11 +43,15 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from gridware.container.resource import ResourceHome
 from gridware.container.security import HostSecurity, SecurityConfigError, ServiceSecurity
 from gridware.container.service import Service
 from gridware.container.xml import DEFAULT_MAX_SIZE
+
+if TYPE_CHECKING:
+    from gridware.container.persistence import ResourceStore
 
 ENTRY_POINT_GROUP = "gridware.services"
 
@@ -55,6 +69,7 @@ class ServiceConfig:
     dialect: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     security: dict[str, Any] | None = None  # [service.security]
+    persistent: bool = False
 
 
 @dataclass
@@ -74,6 +89,9 @@ class ContainerConfig:
     services: list[ServiceConfig] = field(default_factory=list)
     source: str = "<defaults>"
     security: dict[str, Any] | None = None  # [container.security]
+    state_dir: str | None = None
+    database: str | None = None
+    sqlite_synchronous: str = "full"
 
     def container_options(self) -> dict[str, Any]:
         return {
@@ -122,8 +140,11 @@ _CONTAINER_KEYS: dict[str, type | tuple[type, ...]] = {
     "log_level": str,
     "entry_points": bool,
     "demo": bool,
+    "state_dir": str,
+    "database": str,
+    "sqlite_synchronous": str,
 }
-_SERVICE_KEYS = {"name", "class", "entry_point", "dialect", "options", "security"}
+_SERVICE_KEYS = {"name", "class", "entry_point", "dialect", "options", "security", "persistent"}
 _HOST_SECURITY_KEYS = {"certificate", "key", "cert_dir", "gridmap", "https_port", "clock_skew"}
 
 
@@ -172,6 +193,8 @@ def load_config(path: str | Path | None) -> ContainerConfig:
         setattr(cfg, key, value)
     if not 0 <= cfg.port <= 65535:
         raise ConfigError(f"{p}: container.port {cfg.port} is not a TCP port")
+    if cfg.sqlite_synchronous not in ("full", "normal"):
+        raise ConfigError(f'{p}: container.sqlite_synchronous must be "full" or "normal"')
     services = data.get("service", [])
     if not isinstance(services, list):
         raise ConfigError(f"{p}: use [[service]] tables for services")
@@ -192,8 +215,11 @@ def load_config(path: str | Path | None) -> ContainerConfig:
         security = s.get("security")
         if security is not None and not isinstance(security, dict):
             raise ConfigError(f"{where}: security must be a table")
+        persistent = s.get("persistent", False)
+        if not isinstance(persistent, bool):
+            raise ConfigError(f"{where}: persistent must be true or false")
         cfg.services.append(
-            ServiceConfig(factory, s.get("name"), s.get("dialect"), options, security)
+            ServiceConfig(factory, s.get("name"), s.get("dialect"), options, security, persistent)
         )
     return cfg
 
@@ -255,8 +281,34 @@ def host_security(cfg: ContainerConfig) -> HostSecurity | None:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def build_services(cfg: ContainerConfig, host: HostSecurity | None = None) -> list[Service]:
-    """Instantiate every configured service (and the entry-point ones)."""
+def needs_store(cfg: ContainerConfig) -> bool:
+    """Whether a configured service is persistent (the CLI then opens a store)."""
+    return cfg.demo or any(sc.persistent for sc in cfg.services)
+
+
+def open_store(cfg: ContainerConfig) -> ResourceStore:
+    """The resource store of ``[container]`` (raises :class:`PersistenceError`)."""
+    from gridware.container.persistence import ResourceStore
+
+    return ResourceStore.open(
+        cfg.database, state_dir=cfg.state_dir, synchronous=cfg.sqlite_synchronous
+    )
+
+
+def persistent_home(store: ResourceStore, name: str, cls: type[Service]) -> ResourceHome[Any]:
+    """A home in ``store`` for the resources of service class ``cls`` deployed as ``name``."""
+    if cls.resource_class is None:
+        raise ValueError(f"{cls.__name__} has no resources to keep")
+    return store.home(name, cls.resource_class, singleton=cls.singleton)
+
+
+def build_services(
+    cfg: ContainerConfig, host: HostSecurity | None = None, store: ResourceStore | None = None
+) -> list[Service]:
+    """Instantiate every configured service (and the entry-point ones).
+
+    Services marked ``persistent`` get a home in ``store`` (required then).
+    """
     out: list[Service] = []
     listed: set[str] = set()
     for i, sc in enumerate(cfg.services, 1):
@@ -264,7 +316,19 @@ def build_services(cfg: ContainerConfig, host: HostSecurity | None = None) -> li
         cls = _load_factory(sc.factory, where)
         if sc.factory.startswith("entry-point:"):
             listed.add(sc.factory.partition(":")[2])
-        service = _instantiate(cls, sc.name, sc.dialect, sc.options, where)
+        home = None
+        if sc.persistent:
+            if cls.resource_class is None:
+                raise ConfigError(
+                    f"{where}: {cls.__name__} has no resources: it cannot be persistent"
+                )
+            if store is None:
+                raise ConfigError(f"{where}: a persistent service needs a resource store")
+            try:
+                home = persistent_home(store, sc.name or cls.__name__, cls)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+        service = _instantiate(cls, sc.name, sc.dialect, sc.options, where, home)
         if sc.security is not None:
             try:
                 service.security = ServiceSecurity.from_config(sc.security, host, where)
@@ -282,9 +346,16 @@ def build_services(cfg: ContainerConfig, host: HostSecurity | None = None) -> li
 
 
 def _instantiate(
-    cls: type[Service], name: str | None, dialect: str | None, options: dict[str, Any], where: str
+    cls: type[Service],
+    name: str | None,
+    dialect: str | None,
+    options: dict[str, Any],
+    where: str,
+    home: ResourceHome[Any] | None = None,
 ) -> Service:
     try:
+        if home is not None:
+            return cls(name, dialect=dialect, options=options, home=home)
         return cls(name, dialect=dialect, options=options)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: cannot create {cls.__name__}: {exc}") from None
