@@ -985,6 +985,49 @@ def test_ids_and_idrefs(t):
     round_trip(t, xml, expected, xml.replace("a  b", "a b"))
 
 
+def test_class_level_api(t):
+    widget = t.ELEMENTS[f("Widget")].type(label="w", inner=t.Widget(size=1))
+    el = widget.to_element()  # a class of a global element knows its tag
+    assert el.tag == f("Widget")
+    assert_same(type(widget).from_element(el), widget)
+    data = widget.to_xml(pretty=True)
+    assert data.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
+    assert_same(type(widget).from_xml(data), widget)
+    assert_same(type(widget).from_xml(data.decode()), widget)
+    with pytest.raises(BindingError, match="type"):
+        t.Widget(size=1).to_element()  # a named type needs the element tag
+    assert t.Widget(size=1).to_element(f("inner")).tag == f("inner")
+    dog = t.Animal.from_element(
+        parse(f'<f:pet {NS} xsi:type="f:Dog"><f:name>d</f:name><f:barks>0</f:barks></f:pet>')
+    )
+    assert_same(dog, t.Dog(name="d", barks=False))
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"<f:Widget", ["XML"]),
+        (
+            b'<!DOCTYPE x [<!ENTITY e "boom">]><f:Widget xmlns:f="'
+            + F.encode()
+            + b'">&e;</f:Widget>',
+            ["DOCTYPE"],
+        ),
+    ],
+    ids=["malformed", "DTD and entities"],
+)
+def test_from_xml_refuses_bad_documents(t, data, words):
+    with pytest.raises(BindingError) as info:
+        t.ELEMENTS[f("Widget")].type.from_xml(data)
+    for word in words:
+        assert word.lower() in str(info.value).lower()
+
+
+def test_global_element_checks_the_root_tag(t):
+    with pytest.raises(BindingError, match="expected <person>, found <zoo>"):
+        t.ELEMENTS[f("person")].read(parse(f"<f:zoo {NS}/>"))
+
+
 # -- invalid documents --------------------------------------------------------------------
 
 PERSON = f'<f:person {NS} id="p" source="s"><f:name>x</f:name>{{}}<f:middleName/></f:person>'
