@@ -850,6 +850,19 @@ def test_qnames_resolve_prefixes_both_ways(t):
     assert_same(t.ELEMENTS[f("qnames")].read(out), plain)
 
 
+@xfail(
+    "simpletypes._parse_qname_in/_format_qname_in: the xml prefix is bound implicitly but "
+    "reading 'xml:lang' says 'unbound namespace prefix' and writing a name in the XML "
+    "namespace raises 'cannot declare a prefix' (the branch marked 'pragma: no cover')"
+)
+def test_qnames_in_the_xml_namespace(t):
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    value = t.QNames(name=xml_lang, names=[xml_lang])
+    out = write(t, f("qnames"), value)
+    assert out.findtext(f("name")) == "xml:lang"
+    assert_same(read(t, etree.tostring(out).decode()), value)
+
+
 @BUG_QNAME_ENUM
 def test_qname_enumeration_with_another_prefix(t):
     xml = f'<f:qnameEnums xmlns:f="{F}" xmlns:x="{F}"><f:choice>x:alpha</f:choice></f:qnameEnums>'
