@@ -590,6 +590,7 @@ class Generator:
             extra.append(("gridware.container.proxy", ["AsyncServiceProxy", "ServiceProxy"]))
             extra.append(("gridware.container.faults", ["Fault"]))
         extra.append(("typing", _used(text, {"Any"})))
+        extra.append(("gridware.codegen.runtime", _used(text, {"xs"})))
         return self._head(f"Client proxies for {name}.", text, extra)
 
     def _render_server(self, name: str) -> str:

@@ -7,6 +7,27 @@ import keyword
 import re
 
 _RESERVED_ATTRS = {"to_element", "to_xml", "from_element", "from_xml"}
+# names generated modules use in annotations or as module aliases: a field named
+# ``int: int`` would shadow the type inside its own class body
+_SHADOWING = {
+    "int",
+    "float",
+    "str",
+    "bool",
+    "bytes",
+    "list",
+    "dict",
+    "set",
+    "tuple",
+    "object",
+    "type",
+    "date",
+    "datetime",
+    "time",
+    "etree",
+    "xs",
+    "types",
+}
 _BUILTINS = set(dir(builtins))
 
 
@@ -39,7 +60,12 @@ def attr_name(name: str) -> str:
     out = "_".join(w.lower() for w in words) or "value"
     if out[0].isdigit():
         out = "n" + out
-    if keyword.iskeyword(out) or out in _RESERVED_ATTRS or keyword.issoftkeyword(out):
+    if (
+        keyword.iskeyword(out)
+        or out in _RESERVED_ATTRS
+        or out in _SHADOWING
+        or keyword.issoftkeyword(out)
+    ):
         out += "_"
     return out
 

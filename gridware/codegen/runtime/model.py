@@ -306,16 +306,16 @@ class _Step:
 
 
 def _read_value(t: Any, el: etree._Element, nillable: bool) -> Any:
-    if t is ANY_ELEMENT:
-        return copy.deepcopy(el)
-    if isinstance(t, ElementCodec):
-        return t.read_element(el)
     if nillable:
         nil = el.get(_XSI_NIL)
         if nil is not None and nil.strip() in ("true", "1"):
             if len(el) or (el.text and el.text.strip()):
                 raise BindingError("an element with xsi:nil must be empty")
             return NIL
+    if t is ANY_ELEMENT:
+        return copy.deepcopy(el)
+    if isinstance(t, ElementCodec):
+        return t.read_element(el)
     if isinstance(t, SimpleType):
         if len(el):
             raise BindingError(f"expected {t.name} text, found child elements")
@@ -414,8 +414,8 @@ class _ElementStep(_Step):
                 v = _read_value(t, kid, self.nillable)
             except BindingError as exc:
                 raise exc.inside(_local(kid.tag)) from None
-            if v is NIL and p.min > 0:
-                v = None
+            if v is NIL and (p.min > 0 or p.many):
+                v = None  # a nil required element or list item is None; NIL means "nil, not absent"
             if substituted and not isinstance(v, Complex):
                 v = Tagged(kid.tag, v)
             out.append(v)
@@ -789,9 +789,23 @@ def _write_value(el: etree._Element, t: Any, v: Any, nillable: bool) -> None:
         except SimpleTypeError as exc:
             raise BindingError(str(exc)) from None
         return
-    if not isinstance(v, t):
+    if not isinstance(v, t) and not _restricts(type(v), t):
         raise BindingError(f"expected a {t.__name__}, not {type(v).__name__}")
     type(v).__binding__.fill(v, el, t)
+
+
+def _restricts(cls: type, base: type) -> bool:
+    """Is ``cls`` derived from ``base`` through registered restrictions (and subclassing)?"""
+    todo, seen = [base], {base}
+    while todo:
+        current = todo.pop()
+        for derived in (*_ALSO_DERIVED.get(current, ()), *current.__subclasses__()):
+            if derived is cls:
+                return True
+            if derived not in seen:
+                seen.add(derived)
+                todo.append(derived)
+    return False
 
 
 def _element_for(p: Element, v: Any) -> tuple[str, Any, Any]:
@@ -981,7 +995,9 @@ def _mixed_items(el: etree._Element, b: ComplexBinding) -> list[Any]:
                 except BindingError as exc:
                     raise exc.inside(_local(kid.tag)) from None
             elif any(_ns_ok(w.namespace, w.target_namespace, _uri(kid.tag)) for w in wildcards):
-                out.append(copy.deepcopy(kid))
+                item = copy.deepcopy(kid)
+                item.tail = None  # the text after it is the next item
+                out.append(item)
             else:
                 raise BindingError(f"unexpected element <{_local(kid.tag)}>")
         if kid.tail:
@@ -1001,6 +1017,7 @@ def _write_mixed(el: etree._Element, items: list[Any], b: ComplexBinding) -> Non
             continue
         if isinstance(item, etree._Element):
             last = copy.deepcopy(item)
+            last.tail = None
             el.append(last)
             continue
         tag, t, v = _repeated_target(elements, item)
