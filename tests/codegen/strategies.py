@@ -354,10 +354,6 @@ class ValueBuilder:
         default_factory=dict
     )
     restrictions: bool = False
-    #: text after a wildcard element in mixed content (off where a known bug repeats it)
-    text_after_wildcards: bool = True
-    #: xsi:nil for nillable elements bound to a codec (EndpointReference)
-    nil_codecs: bool = True
     max_depth: int = 3
     wildcards: Callable[[str, str | None], st.SearchStrategy[etree._Element]] = wildcard_element
     wild_attributes: Callable[[str, str | None, set[str]], st.SearchStrategy[dict[str, str]]] = (
@@ -525,7 +521,7 @@ class ValueBuilder:
                 options.append(value)  # the class tells the element
             else:
                 options.append(value.map(lambda v, tag=tag: m.Tagged(tag, v)))
-        if p.nillable and (self.nil_codecs or not isinstance(p.type, m.ElementCodec)):
+        if p.nillable:
             if in_list:
                 options.append(st.none())
             else:
@@ -636,21 +632,15 @@ class ValueBuilder:
                 pieces.append(_lists(item, lo, hi))
 
         def interleave(drawn: tuple[list[Any], ...], texts: list[str]) -> list[Any]:
+            """Elements with a (non-empty) text before each and after the last one."""
             elements = [e for piece in drawn for e in piece]
             out: list[Any] = []
             for i, e in enumerate(elements):
-                after_wildcard = i > 0 and isinstance(elements[i - 1], etree._Element)
-                if (
-                    i < len(texts)
-                    and texts[i]
-                    and (self.text_after_wildcards or not after_wildcard)
-                ):
+                if i < len(texts) and texts[i]:
                     out.append(texts[i])
                 out.append(e)
-            after_wildcard = bool(elements) and isinstance(elements[-1], etree._Element)
-            tail = texts[len(elements)] if len(elements) < len(texts) else ""
-            if tail and (self.text_after_wildcards or not after_wildcard):
-                out.append(tail)
+            if len(elements) < len(texts) and texts[len(elements)]:
+                out.append(texts[len(elements)])
             return out
 
         return st.builds(interleave, st.tuples(*pieces), st.lists(STRING, min_size=6, max_size=6))

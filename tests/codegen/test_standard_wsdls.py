@@ -76,14 +76,9 @@ def standard(tmp_path_factory) -> Iterator[Callable[[str], GeneratedModules]]:
 
 @cache
 def builder(mods: GeneratedModules, declared_wildcards: bool = False) -> gs.ValueBuilder:
-    # Two known bugs would fail most WS-Notification and ServiceGroup classes; the
-    # feature tests show them (BUG_MIXED_WILDCARD, BUG_NIL_SPECIAL), these values avoid
-    # them: turn both back on when they are fixed.
     return gs.ValueBuilder(
         mods.types,
         simple=gs.STANDARD_SIMPLE_TYPES,
-        text_after_wildcards=False,
-        nil_codecs=False,
         max_depth=2,  # the standard types nest deeply: keep values (and the run) small
         # processContents="strict" wildcards need declared elements and attributes
         **(

@@ -24,7 +24,6 @@ from gridware.codegen.runtime.model import NIL, Tagged
 from tests.codegen.conftest import feature_values
 from tests.codegen.properties import PROPERTY, values_of
 from tests.codegen.support import FEATURES_WSDL, RPC, F, O, S, assert_same, f, utc
-from tests.codegen.test_features import BUG_CLIENT_XS
 
 pytestmark = [
     pytest.mark.interop,
@@ -158,7 +157,6 @@ def test_zeep_xsi_types_read_as_our_derived_classes(zclient, t):
     assert type(value.keeper) is t.Employee and value.keeper.employee_number == 12
 
 
-@BUG_CLIENT_XS
 def test_zeep_rpc_request_reads_with_our_rpc_codec(zclient, features):
     t, client = features.types, features.module("client")
     admin = zclient.bind("AdminService", "AdminPort")
