@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 from lxml import etree
 
 from gridware import __version__
-from gridware.clients import security_cli
+from gridware.clients import index_cli, security_cli
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -552,6 +552,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_delegate)
 
     security_cli.add_commands(sub)
+    index_cli.add_commands(sub)
 
     from gridware.codegen import cli as codegen_cli
 

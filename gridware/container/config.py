@@ -86,6 +86,7 @@ class ContainerConfig:
     log_level: str = "INFO"
     entry_points: bool = True
     demo: bool = False
+    index: bool = True  # deploy the default index (DefaultIndexService)
     services: list[ServiceConfig] = field(default_factory=list)
     source: str = "<defaults>"
     security: dict[str, Any] | None = None  # [container.security]
@@ -100,6 +101,7 @@ class ContainerConfig:
             "sweep_interval": self.sweep_interval,
             "advertised_host": self.advertised_host,
             "idle_timeout": self.idle_timeout,
+            "index": self.index,
         }
 
 
@@ -140,6 +142,7 @@ _CONTAINER_KEYS: dict[str, type | tuple[type, ...]] = {
     "log_level": str,
     "entry_points": bool,
     "demo": bool,
+    "index": bool,
     "state_dir": str,
     "database": str,
     "sqlite_synchronous": str,

@@ -18,7 +18,7 @@ import time
 import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 from twisted.internet import defer, task
@@ -39,6 +39,9 @@ from gridware.container.service import Outcome, Service, TransportInfo
 from gridware.container.soap import SOAP11, SOAP12, envelope_bytes, fault_element
 from gridware.container.wsdlserve import DocumentRoot, DocumentServer
 from gridware.container.xml import DEFAULT_MAX_SIZE, XMLLimits
+
+if TYPE_CHECKING:
+    from gridware.container.index import IndexLogic
 
 log = logging.getLogger("gridware.container")
 
@@ -259,6 +262,7 @@ class Container:
         idle_timeout: float = 60.0,
         security: HostSecurity | None = None,
         https_port: int | None = None,
+        index: bool = True,
         reactor: Any = None,
     ) -> None:
         if reactor is None:
@@ -285,6 +289,11 @@ class Container:
         self.shutdown_grace = 10.0
         self._sweeper: task.LoopingCall | None = None
         self.started_at: float | None = None
+        #: the default index (an aggregating ServiceGroup where deployed services
+        #: register themselves); deployed at start unless ``index=False`` or a
+        #: DefaultIndexService was deployed already
+        self.index: IndexLogic | None = None
+        self.index_enabled = index
 
         self.root = resource.Resource()
         self.services_index = ServicesIndex(self)
@@ -326,10 +335,13 @@ class Container:
         self.services[service.name] = service
         self.endpoints[service.name] = endpoint
         self._mount(service.name, endpoint)
+        service.deployed(self)
         if self.listening is not None:
             service.url = self._service_url(service)
             service.startup()
             self._log_deployed(service)
+            if self.index is not None:
+                self.index.service_started(service)
         return service
 
     @staticmethod
@@ -431,6 +443,10 @@ class Container:
         """Listen (inside a running or about-to-run reactor) and start the sweeper."""
         if self.listening is not None:
             raise RuntimeError("the container is already listening")
+        if self.index is None and self.index_enabled:
+            from gridware.container.index import DefaultIndexService
+
+            self.deploy(DefaultIndexService())
         tcp: IReactorTCP = self.reactor
         self._site = self.site()
         self.listening = tcp.listenTCP(self.port, self._site, interface=self.host)
@@ -448,10 +464,12 @@ class Container:
             fields["identity"] = self.security.identity
         self.started_at = time.time()
         event(log, "gridware.container.start", **fields)
-        for service in self.services.values():
+        for service in list(self.services.values()):
             service.url = self._service_url(service)
             service.startup()
             self._log_deployed(service)
+        if self.index is not None:
+            self.index.container_started()
         if self.sweep_interval > 0:
             self._sweeper = task.LoopingCall(self.sweep)
             clock: IReactorTime = self.reactor

@@ -316,6 +316,7 @@ class ResourceHome(ABC, Generic[R]):
 
     def __init__(self, resource_class: type[R]) -> None:
         self.resource_class = resource_class
+        self.on_create: list[Callable[[R], None]] = []
         self.on_destroy: list[Callable[[R], None]] = []
 
     def new_key(self) -> str:
@@ -325,6 +326,8 @@ class ResourceHome(ABC, Generic[R]):
         """Create, store and return a new resource with a fresh key."""
         resource = self.resource_class(self.new_key(), **values)
         self.add(resource)
+        for callback in self.on_create:
+            callback(resource)
         return resource
 
     @abstractmethod

@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from lxml import etree
 from twisted.internet import defer, threads
@@ -83,6 +83,9 @@ from gridware.container.wsrf import WsrfOperations
 from gridware.container.xml import Element, XMLLimits, qname
 from gridware.security.credential import Credential
 from gridware.security.wssec import ADDRESSING_HEADERS, VerifiedMessage
+
+if TYPE_CHECKING:
+    from gridware.container.hosting import Container
 
 log = logging.getLogger("gridware.container")
 
@@ -369,6 +372,8 @@ class Service:
     ``wsdl``            WSDL file per dialect set name, e.g. ``{"wsrf-1.2": "counter.wsdl"}``;
                         relative names are looked up in :mod:`gridware.wsdl`
     ``generated_dialect``  set by wsdl2py: the only dialect set the stub can serve
+    ``index_resources``  register each resource (made by ``home.create``) in the
+                        container's default index, its entry removed when it is destroyed
     """
 
     namespace: ClassVar[str] = ns.GRIDWARE
@@ -379,6 +384,7 @@ class Service:
     lifetime: ClassVar[bool | None] = None
     wsdl: ClassVar[str | Mapping[str, str] | None] = None
     generated_dialect: ClassVar[str | None] = None  # set by wsdl2py stubs
+    index_resources: ClassVar[bool] = False
     operations: ClassVar[dict[str, OperationSpec]] = {}
 
     def __init_subclass__(cls, **kw: Any) -> None:
@@ -434,6 +440,10 @@ class Service:
         if self.singleton:
             return SingletonHome(self.resource_class)
         return InMemoryResourceHome(self.resource_class)
+
+    def deployed(self, container: Container) -> None:
+        """Called when ``container`` deploys this service, before it starts; a service
+        may deploy companion services here (a ServiceGroup deploys its entries' service)."""
 
     def startup(self) -> None:
         """Called once the container listens; ``self.url`` is final."""

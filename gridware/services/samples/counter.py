@@ -47,6 +47,7 @@ class CounterLogic(Service):
     """The counter operations, for either generated stub."""
 
     key = COUNTER_KEY
+    index_resources = True  # each counter has an entry in the container's default index
 
     def createCounter(self, context: RequestContext) -> EndpointReference:
         """Create a counter with value 0; returns its endpoint reference."""
