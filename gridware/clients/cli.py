@@ -272,7 +272,7 @@ def cmd_container(args: argparse.Namespace) -> int:
         _fail(f"cannot listen on {cfg.host}:{exc.port}: {exc.socketError}")
     reactor.addSystemEventTrigger("before", "shutdown", container.stop)
     if store is not None:
-        store.report()
+        reactor.callWhenRunning(store.report)
         reactor.addSystemEventTrigger("after", "shutdown", store.close)
     reactor.run()
     return 0

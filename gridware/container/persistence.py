@@ -103,6 +103,33 @@ resources = sa.Table(
 )
 
 
+# The statements of the hot paths, built once (SQLAlchemy caches their compiled form).
+_T = resources.c
+_THIS = sa.and_(_T.service == sa.bindparam("b_service"), _T.resource_key == sa.bindparam("b_key"))
+_INSERT = resources.insert()
+_UPDATE = (
+    resources.update()
+    .where(_THIS)
+    .values(
+        properties=sa.bindparam("properties"),
+        attributes=sa.bindparam("attributes"),
+        termination_time=sa.bindparam("termination_time"),
+        creator=sa.bindparam("creator"),
+        updated_at=sa.bindparam("updated_at"),
+    )
+)
+_REPLACE = _UPDATE.values(resource_type=sa.bindparam("resource_type"))
+_SELECT = sa.select(_T.properties, _T.attributes, _T.termination_time, _T.creator).where(_THIS)
+_DELETE = resources.delete().where(_THIS)
+_KEYS = sa.select(_T.resource_key).where(_T.service == sa.bindparam("b_service"))
+_COUNT = (
+    sa.select(sa.func.count()).select_from(resources).where(_T.service == sa.bindparam("b_service"))
+)
+_DEADLINES = sa.select(_T.resource_key, _T.termination_time).where(
+    _T.service == sa.bindparam("b_service"), _T.termination_time.is_not(None)
+)
+
+
 def _v1(conn: Connection) -> None:
     # Version 1 is the first schema.  When a later migration changes the table,
     # freeze this one to the DDL of version 1 instead of the current Table.
@@ -304,6 +331,7 @@ class ResourceStore:
         self._lock_fd = lock_file
         self._lock = threading.RLock()
         self._owner: Connection | None = None  # holds the PostgreSQL advisory locks
+        self._conn: Connection | None = None  # the connection of every transaction
         self.homes: dict[str, PersistentResourceHome[Any]] = {}
         self.applied: list[Migration] = []  # the migrations opening the store applied
         self.closed = False
@@ -463,9 +491,29 @@ class ResourceStore:
     # -- rows -------------------------------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A connection in a transaction, committed on success (serialized per store)."""
-        with self._lock, self.engine.begin() as conn:
-            yield conn
+        """A connection in a transaction, committed on success (serialized per store).
+
+        One connection serves every transaction; a connection the database
+        dropped is replaced on the next transaction.
+        """
+        with self._lock:
+            if self.closed:
+                raise PersistenceError(f"the store {self.url} is closed")
+            conn = self._conn
+            if conn is None or conn.closed or conn.invalidated:
+                if conn is not None:
+                    with contextlib.suppress(sa.exc.SQLAlchemyError):
+                        conn.close()
+                conn = self._conn = self.engine.connect()
+            try:
+                with conn.begin():
+                    yield conn
+            except BaseException:
+                if conn.invalidated:
+                    with contextlib.suppress(sa.exc.SQLAlchemyError):
+                        conn.close()
+                    self._conn = None
+                raise
 
     def close(self) -> None:
         """Release the database and its locks (the homes can no longer be used)."""
@@ -473,10 +521,11 @@ class ResourceStore:
             return
         self.closed = True
         with self._lock:
-            if self._owner is not None:
-                with contextlib.suppress(sa.exc.SQLAlchemyError):
-                    self._owner.close()
-                self._owner = None
+            for conn in (self._conn, self._owner):
+                if conn is not None:
+                    with contextlib.suppress(sa.exc.SQLAlchemyError):
+                        conn.close()
+            self._conn = self._owner = None
             self.engine.dispose()
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
@@ -486,7 +535,8 @@ class ResourceStore:
 def _prepare_state_dir(directory: Path) -> Path:
     directory = directory.expanduser()
     try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not directory.is_dir():
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     except FileExistsError:
         raise PersistenceError(f"state directory {directory} is not a directory") from None
     except OSError as exc:
@@ -567,20 +617,10 @@ class PersistentResourceHome(ResourceHome[R], Generic[R]):
         self._lock = threading.RLock()
         self._recover()
 
-    def _where(self, key: str) -> Any:
-        return sa.and_(resources.c.service == self.service, resources.c.resource_key == key)
-
     def _recover(self) -> None:
-        t = resources.c
         with self.store.transaction() as conn:
-            count = conn.execute(
-                sa.select(sa.func.count()).select_from(resources).where(t.service == self.service)
-            ).scalar()
-            rows = conn.execute(
-                sa.select(t.resource_key, t.termination_time).where(
-                    t.service == self.service, t.termination_time.is_not(None)
-                )
-            ).all()
+            count = conn.execute(_COUNT, {"b_service": self.service}).scalar()
+            rows = conn.execute(_DEADLINES, {"b_service": self.service}).all()
         for key, micros in rows:
             when = _datetime(micros)
             assert when is not None
@@ -611,13 +651,12 @@ class PersistentResourceHome(ResourceHome[R], Generic[R]):
             try:
                 with self.store.transaction() as conn:
                     conn.execute(
-                        resources.insert().values(
-                            service=self.service, resource_key=key, created_at=now, **values
-                        )
+                        _INSERT,
+                        {"service": self.service, "resource_key": key, "created_at": now, **values},
                     )
             except sa.exc.IntegrityError:  # the key exists: replace that resource
                 with self.store.transaction() as conn:
-                    conn.execute(resources.update().where(self._where(key)).values(**values))
+                    conn.execute(_REPLACE, {"b_service": self.service, "b_key": key, **values})
             self._cache[key] = resource
             self._stored[key] = state
             if resource.termination_time is not None:
@@ -637,13 +676,8 @@ class PersistentResourceHome(ResourceHome[R], Generic[R]):
             return found
 
     def _load(self, key: str) -> R | None:
-        t = resources.c
         with self.store.transaction() as conn:
-            row = conn.execute(
-                sa.select(t.properties, t.attributes, t.termination_time, t.creator).where(
-                    self._where(key)
-                )
-            ).first()
+            row = conn.execute(_SELECT, {"b_service": self.service, "b_key": key}).first()
         if row is None:
             return None
         state = _State(row.properties, row.attributes, row.termination_time, row.creator)
@@ -659,25 +693,19 @@ class PersistentResourceHome(ResourceHome[R], Generic[R]):
             if resource is None or row_key is None:
                 raise ResourceUnknownFault(f"no resource with key {key!r}: unknown or destroyed")
             with self.store.transaction() as conn:
-                conn.execute(resources.delete().where(self._where(row_key)))
+                conn.execute(_DELETE, {"b_service": self.service, "b_key": row_key})
             self._cache.pop(row_key, None)
             self._stored.pop(row_key, None)
         return resource
 
     def keys(self) -> Iterator[str | None]:
         with self.store.transaction() as conn:
-            found = conn.execute(
-                sa.select(resources.c.resource_key).where(resources.c.service == self.service)
-            ).scalars()
+            found = conn.execute(_KEYS, {"b_service": self.service}).scalars()
             return iter(list(found))
 
     def __len__(self) -> int:
         with self.store.transaction() as conn:
-            n = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(resources)
-                .where(resources.c.service == self.service)
-            ).scalar()
+            n = conn.execute(_COUNT, {"b_service": self.service}).scalar()
         return int(n or 0)
 
     def save(self, resource: R) -> None:
@@ -699,15 +727,16 @@ class PersistentResourceHome(ResourceHome[R], Generic[R]):
             try:
                 with self.store.transaction() as conn:
                     conn.execute(
-                        resources.update()
-                        .where(self._where(key))
-                        .values(
-                            properties=state.properties,
-                            attributes=state.attributes,
-                            termination_time=state.termination_time,
-                            creator=state.creator,
-                            updated_at=_now_micros(),
-                        )
+                        _UPDATE,
+                        {
+                            "b_service": self.service,
+                            "b_key": key,
+                            "properties": state.properties,
+                            "attributes": state.attributes,
+                            "termination_time": state.termination_time,
+                            "creator": state.creator,
+                            "updated_at": _now_micros(),
+                        },
                     )
             except BaseException:
                 self._cache.pop(key, None)

@@ -421,7 +421,7 @@ class Service:
         self.home: ResourceHome[Any] | None = None
         self.wsrf: WsrfOperations | None = None
         if self.resource_class is not None:
-            self.home = home or self.create_home()
+            self.home = home if home is not None else self.create_home()
             lifetime = self.lifetime if self.lifetime is not None else not self.singleton
             self.wsrf = WsrfOperations(self.home, self.dialect, lifetime)
         elif home is not None:
