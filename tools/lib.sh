@@ -37,6 +37,10 @@ want_apt() {
 # and the xmlsec1 command line (WS-Security signatures both ways).
 SECURITY_TEST_PACKAGES=(globus-proxy-utils globus-gsi-cert-utils-progs globus-simple-ca openssl xmlsec1)
 
+# The persistence tests start a PostgreSQL cluster of their own (initdb/pg_ctl, as nobody
+# when root: setpriv from util-linux); psycopg comes with the test extra.
+PERSISTENCE_TEST_PACKAGES=(postgresql util-linux)
+
 find_python() {
     for py in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
         [ -n "$py" ] || continue
