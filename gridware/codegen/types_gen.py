@@ -8,6 +8,7 @@ type constant, plus the ``__binding__`` each class needs at run time.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -298,6 +299,9 @@ class TypesGenerator:
             if t.qname is None:
                 return base
             return Simple(base.expr, base.annotation)
+        if f.enumeration and base.expr == "xs.Q_NAME":
+            # QName enumerations compare resolved names: write them as {namespace}local
+            f = dataclasses.replace(f, enumeration=[_clark(v, t.namespaces) for v in f.enumeration])
         expr = Call("restrict", [base.expr, q(name), q(ns), *_facet_args(f)])
         return self._named(t, Simple(expr, base.annotation), name)
 
@@ -955,6 +959,13 @@ _FACETS = (
     "total_digits",
     "fraction_digits",
 )
+
+
+def _clark(lexical: str, namespaces: dict[str, str]) -> str:
+    """A QName value written in a schema (``p:local``) as ``{namespace}local``."""
+    prefix, sep, local = lexical.strip().rpartition(":")
+    uri = namespaces.get(prefix if sep else "")
+    return f"{{{uri}}}{local}" if uri else local
 
 
 def _facet_args(f: Any) -> list[Expr]:

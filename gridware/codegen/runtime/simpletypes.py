@@ -678,13 +678,16 @@ def restrict(
     if base.parse_in is not None and base.format_in is not None:
         b_in, b_out = base.parse_in, base.format_in
 
+        # QName enumerations are given resolved, as {namespace}local (or local)
         def parse_in(text: str, element: Any) -> Any:
             value = b_in(text, element)
-            if qname_allowed and text.strip() not in qname_allowed and value not in qname_allowed:
+            if qname_allowed and value not in qname_allowed:
                 raise SimpleTypeError(f"{text.strip()!r} is not an allowed value of {label}")
             return value
 
         def format_in(value: Any, element: Any) -> str:
+            if qname_allowed and value not in qname_allowed:
+                raise SimpleTypeError(f"{value!r} is not an allowed value of {label}")
             return b_out(value, element)
 
     return SimpleType(name, base.python_type, parse, fmt, parse_in, format_in, namespace)
@@ -774,7 +777,30 @@ def union_type(members: list[SimpleType], name: str, namespace: str) -> SimpleTy
                 continue
         raise SimpleTypeError(f"{value!r} fits no member of union {name}")
 
-    return SimpleType(name, object, parse, fmt, namespace=namespace)
+    if not any(m.parse_in is not None for m in members):
+        return SimpleType(name, object, parse, fmt, namespace=namespace)
+
+    # a member needs the element (a QName): resolve and declare prefixes there
+    def parse_in(text: str, element: Any) -> Any:
+        for m in members:
+            try:
+                return m.read(text, element)
+            except SimpleTypeError:
+                continue
+        raise SimpleTypeError(f"{text.strip()[:40]!r} fits no member of union {name}")
+
+    def format_in(value: Any, element: Any) -> str:
+        ordered = [m for m in members if isinstance(value, m.python_type)] + list(members)
+        for m in ordered:
+            if isinstance(value, bool) and m.python_type is not bool:
+                continue
+            try:
+                return m.write(value, element)
+            except SimpleTypeError:
+                continue
+        raise SimpleTypeError(f"{value!r} fits no member of union {name}")
+
+    return SimpleType(name, object, parse, fmt, parse_in, format_in, namespace)
 
 
 for _name, _item in (("IDREFS", "IDREF"), ("ENTITIES", "ENTITY"), ("NMTOKENS", "NMTOKEN")):
