@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -50,8 +51,7 @@ def checkpoints(count: int) -> list[int]:
     return [*points, count]
 
 
-def lookups(home: Any, keys: list[str], n: int, rnd: random.Random) -> Summary:
-    sample = [rnd.choice(keys) for _ in range(n)]
+def lookups(home: Any, sample: list[str]) -> Summary:
     times = []
     for key in sample:
         t = time.perf_counter()
@@ -97,9 +97,12 @@ def run_backend(name: str, count: int, n_lookups: int, cluster: Any) -> dict[str
                 keys.append(counter.key)  # type: ignore[arg-type]
                 done += 1
             create_rate = (point - first) / (time.perf_counter() - t)
-            warm = lookups(home, keys, n_lookups, rnd)
+            # distinct keys: every cold lookup misses the cache, every warm one hits it
+            sample = rnd.sample(keys, min(n_lookups, len(keys)))
             home.evict()
-            cold = lookups(home, keys, n_lookups, rnd)
+            cold = lookups(home, sample)
+            rnd.shuffle(sample)
+            warm = lookups(home, sample)
             saves = []
             for key in [rnd.choice(keys) for _ in range(min(n_lookups, 500))]:
                 resource = home.get(key)
@@ -148,6 +151,7 @@ def main() -> int:
     for b in backends:
         if b not in BACKENDS:
             ap.error(f"unknown backend {b!r} (known: {', '.join(BACKENDS)})")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the cluster on the way out
     machine = print_machine()
     cluster = None
     results = []
