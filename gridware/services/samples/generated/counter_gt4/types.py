@@ -32,18 +32,18 @@ RELATIONSHIP_TYPE_VALUES_TYPE = restrict(
     xs.Q_NAME,
     "RelationshipTypeValues",
     "http://schemas.xmlsoap.org/ws/2004/03/addressing",
-    enumeration=["wsa:Reply"],
+    enumeration=["{http://schemas.xmlsoap.org/ws/2004/03/addressing}Reply"],
 )
 FAULT_SUBCODE_VALUES_TYPE = restrict(
     xs.Q_NAME,
     "FaultSubcodeValues",
     "http://schemas.xmlsoap.org/ws/2004/03/addressing",
     enumeration=[
-        "wsa:InvalidMessageInformationHeader",
-        "wsa:MessageInformationHeaderRequired",
-        "wsa:DestinationUnreachable",
-        "wsa:ActionNotSupported",
-        "wsa:EndpointUnavailable",
+        "{http://schemas.xmlsoap.org/ws/2004/03/addressing}InvalidMessageInformationHeader",
+        "{http://schemas.xmlsoap.org/ws/2004/03/addressing}MessageInformationHeaderRequired",
+        "{http://schemas.xmlsoap.org/ws/2004/03/addressing}DestinationUnreachable",
+        "{http://schemas.xmlsoap.org/ws/2004/03/addressing}ActionNotSupported",
+        "{http://schemas.xmlsoap.org/ws/2004/03/addressing}EndpointUnavailable",
     ],
 )
 
