@@ -255,10 +255,12 @@ def decode(cls: type[R], key: str | None, state: _State) -> R:
                 exc,
             )
             continue
+        # Straight into the resource, past the property's __set__: the values are
+        # valid, and restoring state is no change to tell the property's observers.
         if prop.many:
-            prop.__set__(resource, [v for v in values if v is not None])
+            resource.__dict__[prop._slot] = [v for v in values if v is not None]
         else:
-            prop.__set__(resource, values[0] if values else None)
+            resource.__dict__[prop._slot] = values[0] if values else None
     try:
         attrs = json.loads(state.attributes)
     except ValueError:

@@ -526,3 +526,17 @@ def test_a_service_keeps_the_empty_home_it_is_given(open_store):
     home = open_store().home("CounterService", Counter)
     assert len(home) == 0
     assert CounterService(home=home).home is home
+
+
+def test_restoring_a_resource_is_not_a_change_of_its_properties(open_store, monkeypatch):
+    store = open_store()
+    home = store.home("Samples", Sample)
+    r = home.create(count=4, tags=["a", "b"])
+    store.close()
+
+    def no_assignment(prop, obj, value):
+        raise AssertionError(f"{prop.name} assigned while restoring")
+
+    monkeypatch.setattr(ResourceProperty, "__set__", no_assignment)
+    got = reopen(open_store).get(r.key)
+    assert got.count == 4 and got.tags == ["a", "b"]
