@@ -370,19 +370,25 @@ class ResourceStore:
             lock_fd = _lock_sqlite(Path(str(url.database)))
         try:
             engine = _engine(url, synchronous)
-            store = cls(engine, lock_file=lock_fd)
-            store._migrate()
-        except sa.exc.SQLAlchemyError as exc:
+        except (ImportError, sa.exc.NoSuchModuleError):
             if lock_fd is not None:
                 os.close(lock_fd)
+            raise PersistenceError(
+                f"the database {shown} needs a driver: pip install 'gridware[postgresql]' (psycopg)"
+            ) from None
+        try:
+            store = cls(engine, lock_file=lock_fd)
+            store._migrate()
+        except BaseException as exc:
+            engine.dispose()
+            if lock_fd is not None:
+                os.close(lock_fd)
+            if not isinstance(exc, sa.exc.SQLAlchemyError):
+                raise
             reason = _first_line(exc)
             if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
                 raise PersistenceError(f"cannot use the database {shown}: {reason}") from None
             raise PersistenceError(f"database {shown}: {reason}") from None
-        except BaseException:
-            if lock_fd is not None:
-                os.close(lock_fd)
-            raise
         return store
 
     def _migrate(self) -> None:

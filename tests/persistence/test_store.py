@@ -540,3 +540,20 @@ def test_restoring_a_resource_is_not_a_change_of_its_properties(open_store, monk
     monkeypatch.setattr(ResourceProperty, "__set__", no_assignment)
     got = reopen(open_store).get(r.key)
     assert got.count == 4 and got.tags == ["a", "b"]
+
+
+def test_a_missing_driver_is_one_clear_error(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_psycopg(name, *args, **kwargs):
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ImportError("No module named 'psycopg'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_psycopg)
+    with pytest.raises(
+        PersistenceError, match=r"needs a driver: pip install 'gridware\[postgresql\]'"
+    ):
+        ResourceStore.open("postgresql://gridware@127.0.0.1:1/x")
