@@ -89,11 +89,6 @@ BUG_SAME_TYPE_SUBSTITUTES = xfail(
     "model._ElementStep.consume: a substitute of the same class as another member is read as "
     "a bare value, so the element name is lost (written back as the first member)"
 )
-BUG_RESTRICTION_WRITE = xfail(
-    "model._writer.write_complex (the compiled fast path for non-nillable complex elements) "
-    "still checks isinstance(item, cls) and rejects a registered complexContent restriction; "
-    "_write_value accepts it since _restricts()"
-)
 
 
 def read(t: ModuleType, xml: str) -> Any:
@@ -1340,10 +1335,6 @@ INVALID_OBJECTS = [
         "person",
         lambda t: _person(t, nickname="nul\x00"),
         ["person/nickname"],
-        marks=xfail(
-            "model._write_value lets lxml's ValueError ('All strings must be XML compatible') "
-            "out: not a BindingError, no path"
-        ),
     ),
     case(
         "an instance of an abstract type",
@@ -1649,7 +1640,6 @@ def test_every_class_round_trips(t, values, name):
     check_round_trips(GlobalElement(tag, cls), strategy, failing=name in ROUND_TRIP_BUGS)
 
 
-@BUG_RESTRICTION_WRITE
 def test_complex_content_restriction_through_xsi_type(t):
     xml = f"""<f:zoo {NS}><f:animal xsi:type="f:Dog"><f:name>d</f:name><f:barks>1</f:barks>
       </f:animal><f:home xsi:type="f:DomesticAddress" country="US"><f:street>s</f:street>
@@ -1662,10 +1652,9 @@ def test_complex_content_restriction_through_xsi_type(t):
     round_trip(t, xml, expected, xml.replace("<f:barks>1<", "<f:barks>true<"))
 
 
-@BUG_RESTRICTION_WRITE
 def test_restrictions_round_trip_where_their_base_is_expected(t):
     values = feature_values(t, restrictions=True)
-    check_round_trips(t.ELEMENTS[f("zoo")], values.instance(t.Zoo, exact=True), failing=True)
+    check_round_trips(t.ELEMENTS[f("zoo")], values.instance(t.Zoo, exact=True))
 
 
 @pytest.fixture(scope="session")

@@ -740,12 +740,16 @@ class ComplexBinding:
                 el.set(a.tag, a.type.write(v, el))
             except SimpleTypeError as exc:
                 raise BindingError(f"attribute {_local(a.tag)}: {exc}") from None
+            except ValueError as exc:
+                raise BindingError(f"attribute {_local(a.tag)}: not writable: {exc}") from None
         if self.text is not None:
             v = getattr(value, self.text.attr)
             try:
                 el.text = self.text.type.write(v, el)
             except SimpleTypeError as exc:
                 raise BindingError(str(exc)) from None
+            except ValueError as exc:
+                raise BindingError(f"not writable as XML: {exc}") from None
             return
         if self.mixed is not None:
             _write_mixed(el, getattr(value, self.mixed), self)
@@ -788,6 +792,8 @@ def _write_value(el: etree._Element, t: Any, v: Any, nillable: bool) -> None:
             el.text = t.write(v, el)
         except SimpleTypeError as exc:
             raise BindingError(str(exc)) from None
+        except ValueError as exc:  # lxml: not XML-compatible characters
+            raise BindingError(f"not writable as XML: {exc}") from None
         return
     if not isinstance(v, t) and not _restricts(type(v), t):
         raise BindingError(f"expected a {t.__name__}, not {type(v).__name__}")
@@ -891,6 +897,8 @@ def _writer(p: Particle) -> Any:
                         sub_element(parent, tag).text = fmt(item)
                     except SimpleTypeError as exc:
                         raise BindingError(str(exc), [local]) from None
+                    except ValueError as exc:  # lxml: not XML-compatible characters
+                        raise BindingError(f"not writable as XML: {exc}", [local]) from None
 
             return write_simple
         if isinstance(p.type, type) and issubclass(p.type, Complex):
@@ -906,7 +914,7 @@ def _writer(p: Particle) -> Any:
                 if hi is not None and len(items) > hi:
                     raise BindingError(f"<{local}> may appear at most {hi} time(s)")
                 for item in items:
-                    if not isinstance(item, cls):
+                    if not isinstance(item, cls) and not _restricts(type(item), cls):
                         raise BindingError(
                             f"expected a {cls.__name__}, not {type(item).__name__}", [local]
                         )
