@@ -175,7 +175,7 @@ def test_add_returns_the_entry_and_the_group_lists_it(groups, case):
     assert EndpointReference.from_element(doc.find(d.sg_tag("MemberEPR"))) == member
     assert doc.find(d.sg_tag("Content")).findtext(INFO) == "first"
     # and the group answers XPath about its entries
-    query = f"count(//sg:Entry[sg:Content/t:Info = 'first'])"
+    query = "count(//sg:Entry[sg:Content/t:Info = 'first'])"
     assert group.query(query, {"sg": d.sg, "t": TEST_NS}) == "1"
     entry.destroy()
 

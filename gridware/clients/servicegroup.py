@@ -80,10 +80,13 @@ class ServiceGroupClient(WsrfClient):
     ) -> Registration:
         """Add ``member`` with ``content`` (a ``Content`` element, retagged to this
         dialect set's namespace); the entry lives until ``termination`` (default:
-        as long as the group keeps it)."""
+        as long as the group keeps it).
+
+        The member EPR travels in its own WS-Addressing version: that tells an
+        aggregating group which dialect set to speak to the member."""
         d = self.dialect
         request = etree.Element(d.sg_tag("Add"), nsmap={"wssg": d.sg})
-        request.append(member.to_element(d.sg_tag("MemberEPR"), d.addressing))
+        request.append(member.to_element(d.sg_tag("MemberEPR")))
         body = copy.deepcopy(content)
         body.tag = d.sg_tag("Content")
         request.append(body)

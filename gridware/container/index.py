@@ -70,7 +70,7 @@ from gridware.codegen.runtime.simpletypes import Duration
 from gridware.container import faults, ns
 from gridware.container.addressing import EndpointReference
 from gridware.container.client import AsyncSoapClient
-from gridware.container.dialects import WSRF_1_2, WsrfDialect, dialect_for_addressing
+from gridware.container.dialects import GT4, WSRF_1_2, WsrfDialect, dialect_for_addressing
 from gridware.container.generated.sg12 import server as sg12_server
 from gridware.container.generated.sg12 import types as sg12_types
 from gridware.container.generated.sg_gt4 import server as sggt4_server
@@ -333,6 +333,8 @@ class _Poll:
     reachable: bool | None = None
     refreshed: datetime | None = None
     pending: defer.Deferred[Any] | None = field(default=None, repr=False)
+    dialect: WsrfDialect | None = None  # set when the member's EPR version misled us
+    again: bool = False  # poll again at once (after switching dialect sets)
 
 
 class IndexLogic(ServiceGroupLogic):
@@ -363,7 +365,8 @@ class IndexLogic(ServiceGroupLogic):
         self._parsed: dict[str, tuple[str, Element]] = {}  # entry key -> (xml, element)
         self._ticker: task.LoopingCall | None = None
         self._agent: Any = None
-        self._started = False
+        self._registering = False  # the container's own index, registering its services
+        self._reconciled = False
         assert self.entries.wsrf is not None
         tag = self.dialect.sg_tag("Content")
         self.entries.wsrf.table.by_tag[tag] = ResourceProperty(
@@ -379,17 +382,23 @@ class IndexLogic(ServiceGroupLogic):
         if container.index is None:
             container.index = self
 
-    def container_started(self) -> None:
-        """The container listens: register its services and start the aggregator."""
-        self._started = True
-        self._reconcile()
+    def startup(self) -> None:
+        """Start the aggregator (every index polls its remote members)."""
         assert self.container is not None
-        for service in list(self.container.services.values()):
-            self.service_started(service)
         tick = min(1.0, self.min_interval)
         self._ticker = task.LoopingCall(self._tick)
         self._ticker.clock = self.container.reactor
-        self._ticker.start(tick, now=True)
+        self._ticker.start(tick, now=False)
+        # once every service of the container has its final URL
+        self.container.reactor.callLater(0, self._reconcile)
+
+    def container_started(self) -> None:
+        """This is the container's index and the container listens: register its services."""
+        self._reconcile()
+        self._registering = True
+        assert self.container is not None
+        for service in list(self.container.services.values()):
+            self.service_started(service)
         event(
             log,
             "gridware.index.start",
@@ -408,7 +417,7 @@ class IndexLogic(ServiceGroupLogic):
 
     def service_started(self, service: Service) -> None:
         """Register a service that runs in this container (and watch its resources)."""
-        if not self._started or service is self or isinstance(service, ServiceGroupEntryLogic):
+        if not self._registering or service is self or isinstance(service, ServiceGroupEntryLogic):
             return
         home = service.home
         if home is not None and service.name not in self._hooked:
@@ -424,6 +433,9 @@ class IndexLogic(ServiceGroupLogic):
     def _reconcile(self) -> None:
         """Entries kept by a persistent home: drop stale container registrations, poll
         the remote members again."""
+        if self._reconciled:
+            return
+        self._reconciled = True
         for entry in self.live_entries():
             spec = self._spec(entry)
             local = self.local_service(entry.member())
@@ -657,7 +669,7 @@ class IndexLogic(ServiceGroupLogic):
             return
         poll.in_flight = True
         self._in_flight += 1
-        d = defer.Deferred.fromCoroutine(self._fetch(entry.member(), poll.spec))
+        d = defer.Deferred.fromCoroutine(self._fetch(entry.member(), poll.spec, poll.dialect))
         d.addTimeout(self.poll_timeout, self.container.reactor)
         poll.pending = d
         d.addCallbacks(
@@ -669,7 +681,8 @@ class IndexLogic(ServiceGroupLogic):
             poll.in_flight = False
             poll.pending = None
             self._in_flight -= 1
-            poll.due = time.monotonic() + poll.spec.interval
+            poll.due = time.monotonic() + (0.0 if poll.again else poll.spec.interval)
+            poll.again = False
 
         d.addBoth(done)
 
@@ -683,9 +696,12 @@ class IndexLogic(ServiceGroupLogic):
             self._agent = Agent(self.container.reactor, pool=pool, connectTimeout=self.poll_timeout)
         return self._agent
 
-    async def _fetch(self, member: EndpointReference, spec: PollSpec) -> list[Element | str]:
-        """One WS-RF call to a remote member; its data."""
-        d = dialect_for_addressing(member.version)
+    async def _fetch(
+        self, member: EndpointReference, spec: PollSpec, dialect: WsrfDialect | None = None
+    ) -> list[Element | str]:
+        """One WS-RF call to a remote member (in the dialect set its EPR's WS-Addressing
+        version implies, unless ``dialect`` says otherwise); its data."""
+        d = dialect or dialect_for_addressing(member.version)
         m: Any = wsrf12 if d is WSRF_1_2 else wsrf_gt4
         agent = None if member.address.lower().startswith("https:") else self._agent_for()
         client = AsyncSoapClient(member, agent=agent, timeout=self.poll_timeout)
@@ -746,6 +762,19 @@ class IndexLogic(ServiceGroupLogic):
         if isinstance(exc, faults.ResourceUnknownFault):
             self.remove_entry(key, f"the member was destroyed: {exc.description}")
             return
+        if (
+            isinstance(exc, faults.Fault)
+            and exc.subcode == "ActionNotSupported"
+            and poll.dialect is None
+        ):
+            # the EPR's WS-Addressing version suggested the wrong dialect set: try the other
+            assert self.entries.home is not None
+            entry = self.entries.home.get(key)
+            if entry is not None:
+                guessed = dialect_for_addressing(entry.member().version)
+                poll.dialect = GT4 if guessed is WSRF_1_2 else WSRF_1_2
+                poll.again = True
+                return
         if isinstance(exc, faults.Fault):  # it answers, but not with the data
             poll.reachable = True
             poll.error = f"{type(exc).__name__}: {exc.description}"
