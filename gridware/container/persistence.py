@@ -37,6 +37,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -334,6 +335,9 @@ class ResourceStore:
         self._lock = threading.RLock()
         self._owner: Connection | None = None  # holds the PostgreSQL advisory locks
         self._conn: Connection | None = None  # the connection of every transaction
+        self._last_used = time.monotonic()
+        #: seconds of idleness after which a PostgreSQL connection is checked before use
+        self.ping_after = 10.0
         self.homes: dict[str, PersistentResourceHome[Any]] = {}
         self.applied: list[Migration] = []  # the migrations opening the store applied
         self.closed = False
@@ -501,27 +505,50 @@ class ResourceStore:
     def transaction(self) -> Iterator[Connection]:
         """A connection in a transaction, committed on success (serialized per store).
 
-        One connection serves every transaction; a connection the database
-        dropped is replaced on the next transaction.
+        One connection serves every transaction.  A PostgreSQL connection idle
+        for ``ping_after`` seconds is checked first, so that a database restarted
+        meanwhile costs no request; a connection dropped during a transaction
+        fails that transaction and is replaced on the next one.
         """
         with self._lock:
             if self.closed:
                 raise PersistenceError(f"the store {self.url} is closed")
-            conn = self._conn
-            if conn is None or conn.closed or conn.invalidated:
-                if conn is not None:
-                    with contextlib.suppress(sa.exc.SQLAlchemyError):
-                        conn.close()
-                conn = self._conn = self.engine.connect()
+            conn = self._connection()
             try:
                 with conn.begin():
                     yield conn
             except BaseException:
                 if conn.invalidated:
-                    with contextlib.suppress(sa.exc.SQLAlchemyError):
-                        conn.close()
-                    self._conn = None
+                    self._drop()
                 raise
+            finally:
+                self._last_used = time.monotonic()
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                self._conn.close()
+        self._conn = None
+
+    def _connection(self) -> Connection:
+        conn = self._conn
+        if conn is not None and (conn.closed or conn.invalidated):
+            self._drop()
+            conn = None
+        if (
+            conn is not None
+            and self.postgresql
+            and time.monotonic() - self._last_used >= self.ping_after
+        ):
+            try:
+                conn.exec_driver_sql("SELECT 1")
+                conn.rollback()
+            except sa.exc.DBAPIError:
+                self._drop()
+                conn = None
+        if conn is None:
+            conn = self._conn = self.engine.connect()
+        return conn
 
     def close(self) -> None:
         """Release the database and its locks (the homes can no longer be used)."""

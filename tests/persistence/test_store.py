@@ -557,3 +557,38 @@ def test_a_missing_driver_is_one_clear_error(monkeypatch):
         PersistenceError, match=r"needs a driver: pip install 'gridware\[postgresql\]'"
     ):
         ResourceStore.open("postgresql://gridware@127.0.0.1:1/x")
+
+
+def _drop_connections(url: str) -> None:
+    """What a restart of the database server does to the container's connections."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+def test_dropped_postgresql_connections_are_replaced(pg_url):
+    store = ResourceStore.open(pg_url)
+    try:
+        home = store.home("CounterService", Counter)
+        counter = home.create()
+        _drop_connections(pg_url)
+        store.ping_after = 0  # idle long enough: checked before use, replaced, no error
+        counter.value = 5
+        home.save(counter)
+        _drop_connections(pg_url)
+        store.ping_after = 3600  # not checked: this transaction fails, the next one works
+        counter.value = 6
+        with pytest.raises(sa.exc.OperationalError):
+            home.save(counter)
+        again = home.get(counter.key)
+        assert again.value == 5
+        again.value = 7
+        home.save(again)
+        home.evict()
+        assert home.get(counter.key).value == 7
+    finally:
+        store.close()
