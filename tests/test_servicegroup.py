@@ -24,7 +24,7 @@ from gridware.codegen.generator import generate
 from gridware.container import faults, ns
 from gridware.container.addressing import EndpointReference
 from gridware.container.dialects import GT4, WSRF_1_2
-from gridware.container.servicegroup import parse_rules, wsdl_interfaces
+from gridware.container.servicegroup import ENTRY_KEY, parse_rules, wsdl_interfaces
 from tests.conftest import COUNTER_NS, ROOT, RunningContainer, start_container
 from tests.helpers import get
 
@@ -393,3 +393,83 @@ def test_interfaces_are_read_from_a_wsdl():
 
 def test_a_group_serves_no_wsdl_it_does_not_have(groups):
     assert get(groups.url("Registry") + "?wsdl").status == 404
+
+
+# -- persistence ---------------------------------------------------------------------------------
+
+PERSISTENT = """
+[container]
+sweep_interval = 0.2
+
+[[service]]
+name = "Registry"
+class = "gridware.container.servicegroup:ServiceGroupService"
+persistent = true
+
+[[service]]
+name = "gt4/Registry"
+class = "gridware.container.servicegroup:GT4ServiceGroupService"
+persistent = true
+
+[[service]]
+name = "DefaultIndexService"
+class = "gridware.container.index:DefaultIndexService"
+persistent = true
+[service.options]
+min_interval = 0.1
+"""
+
+
+def test_persistent_groups_keep_their_entries_across_a_kill(tmp_path, remote):
+    """``persistent = true``: entries, their content, owners and lifetimes survive a
+    ``kill -9``; the index polls its remote members again and re-registers the services."""
+    from gridware.clients.servicegroup import IndexClient
+
+    config = tmp_path / "c.toml"
+    config.write_text(PERSISTENT)
+    state = tmp_path / "state"
+    args = ("--demo", "--config", str(config), "--state-dir", str(state))
+    c = start_container(*args)
+    try:
+        kept = {}
+        for name, dialect in (("Registry", "wsrf-1.2"), ("gt4/Registry", "gt4")):
+            group = _group(c, name, dialect)
+            member = EndpointReference(
+                "http://example.org/member", version=group.dialect.addressing
+            )
+            long = group.add(member, _content(_info(name)), termination=timedelta(hours=1))
+            short = group.add(member, _content(_info("short")), termination=timedelta(seconds=2))
+            kept[name] = (long.entry, short.entry)
+        index = IndexClient(c.url("DefaultIndexService"))
+        counter = _counter(remote, "CounterService", "wsrf-1.2")
+        CounterClient(counter).add(3)
+        polled = index.register(counter, interval=0.2)
+        assert _eventually(lambda: _data_value(index, polled.entry) == "3")
+    finally:
+        c.stop(9)  # SIGKILL: nothing is written at shutdown
+    time.sleep(2.5)  # the short entries expire while the container is down
+    c = start_container(*args)
+    try:
+        for name, dialect in (("Registry", "wsrf-1.2"), ("gt4/Registry", "gt4")):
+            group = _group(c, name, dialect)
+            long_entry, short_entry = kept[name]
+            entries = {e.entry.reference(ENTRY_KEY): e for e in group.entries()}
+            key = long_entry.reference(ENTRY_KEY)
+            assert key in entries and entries[key].content.findtext(INFO) == name
+            assert short_entry.reference(ENTRY_KEY) not in entries
+        index = IndexClient(c.url("DefaultIndexService"))
+        assert "CounterService" in index.services()
+        assert index.services().count("CounterService") == 1  # no stale registration
+        CounterClient(counter).add(4)
+        assert _eventually(lambda: _data_value(index, polled.entry) == "7")
+    finally:
+        c.stop()
+
+
+def _data_value(index, entry: EndpointReference) -> str | None:
+    key = entry.reference(ENTRY_KEY)  # the address changes with the port of each run
+    for e in index.entries():
+        if e.entry.reference(ENTRY_KEY) == key:
+            found = e.content.find(f".//{{{COUNTER_NS}}}Value")
+            return None if found is None else found.text
+    return None
