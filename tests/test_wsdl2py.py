@@ -166,7 +166,10 @@ XSD_HEAD = '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespa
             },
             r"a\.xsd:\d+: model group \{urn:t\}g includes itself",
         ),
-        ({"a.xsd": f"{XSD_HEAD}\n<xs:element name='e'>\n</xs:schema>"}, r"a\.xsd: not usable XML"),
+        (
+            {"a.xsd": f"{XSD_HEAD}\n<xs:element name='e'>\n</xs:schema>"},
+            r"a\.xsd:3: not usable XML",
+        ),
         (
             {
                 "a.xsd": f"{XSD_HEAD}<xs:element name='e'><xs:complexType><xs:sequence>\n<xs:element name='x' maxOccurs='lots'/>\n</xs:sequence></xs:complexType></xs:element></xs:schema>"
@@ -197,7 +200,7 @@ XSD_HEAD = '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespa
             },
             r"refusing to fetch",
         ),
-        ({"a.txt": "this is not xml"}, r"a\.txt: not usable XML"),
+        ({"a.txt": "this is not xml"}, r"a\.txt:1: not usable XML"),
     ],
     ids=[
         "missing-import",

@@ -9,6 +9,7 @@ given a URL, never for standard locations).
 from __future__ import annotations
 
 import posixpath
+import re
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -76,7 +77,9 @@ class DocumentLoader:
         try:
             root = parse_xml(data, _LIMITS)
         except XMLError as exc:
-            raise CodegenError(f"not usable XML: {exc}", location) from None
+            line = getattr(exc, "line", None)
+            message = re.sub(r" \(<string>, line \d+\)$", "", str(exc))
+            raise CodegenError(f"not usable XML: {message}", location, line) from None
         doc = Document(location, root)
         self.cache[location] = doc
         return doc

@@ -641,18 +641,28 @@ class TypesGenerator:
             lo = 0 if optional else p.min_occurs
             return [PAny(attr, p.namespace, p.target_namespace, lo, p.max_occurs)]
         if isinstance(p, GroupRef):
-            g = self.s.group(p.ref, p.source).group
-            scaled = ModelGroup(
-                g.kind,
-                g.source,
-                g.particles,
-                min_occurs=g.min_occurs * p.min_occurs,
-                max_occurs=None
-                if g.max_occurs is None or p.max_occurs is None
-                else g.max_occurs * p.max_occurs,
-            )
-            return self._particles(scaled, model, optional)
+            active: set[str] = self.__dict__.setdefault("_groups_in_progress", set())
+            if p.ref in active:
+                raise p.source.error(f"model group {p.ref} includes itself")
+            active.add(p.ref)
+            try:
+                return self._group_ref(p, model, optional)
+            finally:
+                active.discard(p.ref)
         return self._particles(p, model, optional)
+
+    def _group_ref(self, p: GroupRef, model: ClassModel, optional: bool) -> list[P]:
+        g = self.s.group(p.ref, p.source).group
+        scaled = ModelGroup(
+            g.kind,
+            g.source,
+            g.particles,
+            min_occurs=g.min_occurs * p.min_occurs,
+            max_occurs=None
+            if g.max_occurs is None or p.max_occurs is None
+            else g.max_occurs * p.max_occurs,
+        )
+        return self._particles(scaled, model, optional)
 
     def _element(
         self, p: ElementDecl, model: ClassModel, optional: bool, claim: bool = True

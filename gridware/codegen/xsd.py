@@ -327,12 +327,20 @@ class SchemaSet:
     def _check_element(self, el: ElementDecl) -> None:
         if el.ref:
             self.element(el.ref, el.source)
-        if el.type:
+        if el.type and not el.type.startswith("@head:"):  # typeless members: the head's
             self.type(el.type, el.source)
         if isinstance(el.type_inline, ComplexTypeDef | SimpleTypeDef):
             self._check_type(el.type_inline)
         if el.substitution_group:
-            self.element(el.substitution_group, el.source)
+            seen = {el.name}
+            head = self.element(el.substitution_group, el.source)
+            while True:
+                if head.name in seen:
+                    raise el.source.error(f"substitution group cycle through {head.name}")
+                seen.add(head.name)
+                if not head.substitution_group:
+                    break
+                head = self.element(head.substitution_group, head.source)
 
     def _check_type(self, t: TypeDef) -> None:
         if isinstance(t, SimpleTypeDef):

@@ -24,7 +24,9 @@ _NO_DTD = "DOCTYPE declarations and entities are not allowed in SOAP messages"
 
 
 class XMLError(ValueError):
-    """The input is not acceptable XML; the message says why."""
+    """The input is not acceptable XML; the message says why (``line``, when known)."""
+
+    line: int | None = None
 
 
 class UnsafeXMLError(XMLError):
@@ -103,7 +105,9 @@ def parse_xml(data: bytes, limits: XMLLimits | None = None) -> Element:
             ) from None
         if "amplification" in msg or "entity" in msg.lower():
             raise UnsafeXMLError(_NO_DTD) from None
-        raise XMLError(f"not well-formed XML: {msg}") from None
+        error = XMLError(f"not well-formed XML: {msg}")
+        error.line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else None
+        raise error from None
     docinfo: Any = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise UnsafeXMLError(_NO_DTD)

@@ -109,11 +109,6 @@ BAD_INPUTS = [
         "a.xsd",
         3,
         ["not well-formed"],
-        pytest.mark.xfail(
-            strict=True,
-            reason="loader.DocumentLoader.load: the line of an XML syntax error is only inside "
-            "the message, as '(<string>, line 3)'; CodegenError.line is None",
-        ),
     ),
     (
         "unknown type",
@@ -187,11 +182,6 @@ BAD_INPUTS = [
         "a.xsd",
         None,
         ["G"],
-        pytest.mark.xfail(
-            strict=True,
-            reason="types_gen._particle follows a GroupRef without the cycle check _leaves has: "
-            "RecursionError instead of a CodegenError",
-        ),
     ),
     (
         "attribute group cycle",
@@ -216,11 +206,6 @@ BAD_INPUTS = [
         "a.xsd",
         None,
         ["cycle"],
-        pytest.mark.xfail(
-            strict=True,
-            reason="xsd.SchemaSet._check_element looks up the '@head:' placeholder type of a "
-            "member without a type: 'unknown type @head:{urn:t}b' instead of the cycle",
-        ),
     ),
     (
         "a location on the network",

@@ -12,6 +12,8 @@ Three message shapes:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -48,7 +50,11 @@ class Wrapped:
 
     def encode(self, args: dict[str, Any]) -> etree._Element:
         cls = self.element.type
-        return self.element.build(cls(**args))
+        # an omitted optional argument (None) takes the field's default, e.g. [] for lists
+        defaulted = _defaulted_fields(cls)
+        return self.element.build(
+            cls(**{k: v for k, v in args.items() if v is not None or k not in defaulted})
+        )
 
     def decode_args(self, el: etree._Element) -> dict[str, Any]:
         value = self.element.read(el)
@@ -211,3 +217,13 @@ def fields_of(cls: type[Complex]) -> tuple[str, ...]:
     from dataclasses import fields
 
     return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+
+@functools.cache
+def _defaulted_fields(cls: type) -> frozenset[str]:
+    """The dataclass fields of ``cls`` that have a default (or a default factory)."""
+    return frozenset(
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+    )
