@@ -26,6 +26,12 @@ def test_property_document_and_create_response_validate(demo, service):
     counter = CounterClient(CounterClient(demo.url(service), dialect=dialect).create())
     counter.add(3)
     doc = counter.document()
+    # WS-Topics names the children of a TopicSet after the topics, and the topic of a
+    # resource property is the property's QName: a validator that knows the property
+    # (tns:Value, an int) lax-validates <tns:Value wstop:topic="true"/> as one and
+    # fails.  The TopicSet is checked alone in tests/wsn/test_wsn_interop.py.
+    for topic_set in doc.findall("{http://docs.oasis-open.org/wsn/t-1}TopicSet"):
+        doc.remove(topic_set)
     schema.validate(etree.tostring(doc).decode())
     r = post(demo.url(service), envelope(f'<c:createCounter xmlns:c="{COUNTER_NS}"/>'))
     body = r.xml().find(f".//{{{COUNTER_NS}}}createCounterResponse")

@@ -48,6 +48,7 @@ class WsrfDialect:
     # WS-ServiceGroup operation name ("Add") -> request / response action
     sg_actions: dict[str, str] = field(default_factory=dict)
     sg_response_actions: dict[str, str] = field(default_factory=dict)
+    wsn: WsnDialect | None = None  # the WS-Notification version that goes with this set
 
     def rp_tag(self, local: str) -> str:
         return qname(self.rp, local)
@@ -88,6 +89,113 @@ class WsrfDialect:
         if uri == self.rl and local in RL_OPERATIONS:
             return local
         return None
+
+
+@dataclass(frozen=True)
+class WsnDialect:
+    """The namespaces and URIs of one WS-Notification version.
+
+    WS-BaseNotification 1.3 with WS-Topics 1.3 (OASIS, 2006) goes with WSRF 1.2;
+    the 2004/06 drafts (WS-BaseNotification 1.2 draft-01) with Globus Toolkit 4.
+    """
+
+    name: str
+    b: str  # namespace of WS-BaseNotification elements
+    t: str  # namespace of WS-Topics elements
+    #: topic expression dialect URIs: "simple", "concrete", "full"
+    topic_dialects: dict[str, str]
+    actions: dict[str, str]  # operation name -> request action
+    response_actions: dict[str, str]
+    #: other request actions accepted for an operation (WSN 1.3 names Renew and
+    #: Unsubscribe under both SubscriptionManager and PausableSubscriptionManager)
+    alias_actions: dict[str, str] = field(default_factory=dict)
+    #: fault kind -> local name of its element in ``b``, where the two differ
+    fault_names: dict[str, str] = field(default_factory=dict)
+
+    def b_tag(self, local: str) -> str:
+        return qname(self.b, local)
+
+    def t_tag(self, local: str) -> str:
+        return qname(self.t, local)
+
+    def fault_element(self, kind: str) -> str:
+        return qname(self.b, self.fault_names.get(kind, kind))
+
+
+def _wsn13_actions() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    base = "http://docs.oasis-open.org/wsn/bw-2"
+    port_types = {
+        "Notify": "NotificationConsumer",
+        "Subscribe": "NotificationProducer",
+        "GetCurrentMessage": "NotificationProducer",
+        "Renew": "SubscriptionManager",
+        "Unsubscribe": "SubscriptionManager",
+        "PauseSubscription": "PausableSubscriptionManager",
+        "ResumeSubscription": "PausableSubscriptionManager",
+    }
+    req, resp, alias = {}, {}, {}
+    for op, port_type in port_types.items():
+        if op == "Notify":  # one-way
+            req[op] = f"{base}/{port_type}/Notify"
+            continue
+        req[op] = f"{base}/{port_type}/{op}Request"
+        resp[op] = f"{base}/{port_type}/{op}Response"
+    for op in ("Renew", "Unsubscribe"):
+        alias[f"{base}/PausableSubscriptionManager/{op}Request"] = op
+    return req, resp, alias
+
+
+def _wsn_draft_actions() -> tuple[dict[str, str], dict[str, str]]:
+    base = "http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification"
+    req, resp = {}, {}
+    ops = ("Notify", "Subscribe", "GetCurrentMessage", "PauseSubscription", "ResumeSubscription")
+    for op in ops:
+        req[op] = f"{base}/{op}"
+        if op != "Notify":
+            resp[op] = f"{base}/{op}Response"
+    return req, resp
+
+
+_nreq, _nresp, _nalias = _wsn13_actions()
+WSN_1_3 = WsnDialect(
+    name="wsn-1.3",
+    b=ns.WSN_B,
+    t=ns.WSN_T,
+    topic_dialects={
+        "simple": ns.WSN_T + "/TopicExpression/Simple",
+        "concrete": ns.WSN_T + "/TopicExpression/Concrete",
+        "full": ns.WSN_T + "/TopicExpression/Full",
+    },
+    actions=_nreq,
+    response_actions=_nresp,
+    alias_actions=_nalias,
+)
+
+_dreq, _dresp = _wsn_draft_actions()
+WSN_DRAFT = WsnDialect(
+    name="wsn-2004-06",
+    b=ns.GT4_WSN_B,
+    t=ns.GT4_WSN_T,
+    topic_dialects={
+        "simple": "http://docs.oasis-open.org/wsn/2004/06/TopicExpression/Simple",
+        "concrete": "http://docs.oasis-open.org/wsn/2004/06/TopicExpression/Concrete",
+        "full": "http://docs.oasis-open.org/wsn/2004/06/TopicExpression/Full",
+    },
+    actions=_dreq,
+    response_actions=_dresp,
+    # the drafts have fewer faults: the nearest one they define stands in
+    fault_names={
+        "TopicExpressionDialectUnknownFault": "TopicPathDialectUnknownFault",
+        "MultipleTopicsSpecifiedFault": "InvalidTopicExpressionFault",
+        "InvalidFilterFault": "SubscribeCreationFailedFault",
+        "InvalidMessageContentExpressionFault": "SubscribeCreationFailedFault",
+        "InvalidProducerPropertiesExpressionFault": "SubscribeCreationFailedFault",
+        "UnacceptableInitialTerminationTimeFault": "SubscribeCreationFailedFault",
+        "UnrecognizedPolicyRequestFault": "SubscribeCreationFailedFault",
+        "UnsupportedPolicyRequestFault": "SubscribeCreationFailedFault",
+        "NotifyMessageNotSupportedFault": "SubscribeCreationFailedFault",
+    },
+)
 
 
 _RL_FAULTS = {
@@ -149,6 +257,7 @@ WSRF_1_2 = WsrfDialect(
     sgw=ns.WSRF_SGW,
     sg_actions={"Add": f"{ns.WSRF_SGW}/ServiceGroupRegistration/AddRequest"},
     sg_response_actions={"Add": f"{ns.WSRF_SGW}/ServiceGroupRegistration/AddResponse"},
+    wsn=WSN_1_3,
 )
 
 _greq, _gresp = _gt4_actions()
@@ -177,6 +286,7 @@ GT4 = WsrfDialect(
     # as GT4's WS-ServiceGroup.wsdl writes them (not derived from the namespace)
     sg_actions={"Add": f"{_SG_DRAFT_ACTIONS}/Add"},
     sg_response_actions={"Add": f"{_SG_DRAFT_ACTIONS}/AddResponse"},
+    wsn=WSN_DRAFT,
 )
 
 DIALECTS: tuple[WsrfDialect, ...] = (WSRF_1_2, GT4)

@@ -17,6 +17,7 @@ from these declarations.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import contextvars
 import copy
 import heapq
@@ -49,6 +50,18 @@ current_identity: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "gridware_current_identity", default=None
 )
 _NIL = qname(ns.XSI, "nil")
+_quiet: contextvars.ContextVar[bool] = contextvars.ContextVar("gridware_quiet", default=False)
+
+
+@contextlib.contextmanager
+def quiet_changes() -> Iterator[None]:
+    """Assign resource properties without telling their observers: for restoring
+    stored state (a persistent home rebuilding a resource is not a change)."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
 
 
 def utcnow() -> datetime:
@@ -102,6 +115,9 @@ class ResourceProperty:
         self.default = default
         self.attr = ""
         self.tag = name if name.startswith("{") else ""
+        self.observers: list[Callable[[Any, ResourceProperty, Any], None]] = []
+        """Called as ``observer(resource, prop, old_value)`` after every assignment
+        (WS-Notification producers watch the properties that are topics)."""
 
     @property
     def many(self) -> bool:
@@ -140,6 +156,12 @@ class ResourceProperty:
                 self.check(v)
         elif value is not None:
             self.check(value)
+        if self.observers and not _quiet.get():
+            old = obj.__dict__.get(self._slot, self.default)
+            obj.__dict__[self._slot] = value
+            for observer in list(self.observers):
+                observer(obj, self, old)
+            return
         obj.__dict__[self._slot] = value
 
     # -- values <-> XML -----------------------------------------------------------------

@@ -6,6 +6,8 @@ The value is the resource property ``Value``; it can also be read, queried and
 set with the WS-ResourceProperties operations, and counters can be destroyed
 or scheduled for destruction with WS-ResourceLifetime: all of that comes from
 the container, declared by ``wsrp:ResourceProperties`` in ``counter.wsdl``.
+``Value`` is also a WS-Notification topic: subscribers are told of every change
+(and of the counter's destruction).
 
 :class:`CounterService` speaks OASIS WSRF 1.2 (``counter.wsdl``);
 :class:`GT4CounterService` the 2004/06 drafts of Globus Toolkit 4
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from gridware.container import EndpointReference, RequestContext, ResourceProperty, Service
 from gridware.container.faults import SenderFault
+from gridware.container.wsn import NotificationProducer
 from gridware.services.samples.generated.counter.server import (
     CounterPortTypeService,
     CounterResource,
@@ -64,15 +67,19 @@ class CounterLogic(Service):
         return total
 
 
-class CounterService(CounterLogic, CounterPortTypeService):
-    """The counter in OASIS WSRF 1.2 with WS-Addressing 2005/08."""
+class CounterService(NotificationProducer, CounterLogic, CounterPortTypeService):
+    """The counter in OASIS WSRF 1.2 with WS-Addressing 2005/08; ``Value`` is a topic
+    (WS-BaseNotification 1.3)."""
 
     resource_class = Counter
+    property_topics = ("Value",)
     wsdl = "counter.wsdl"
 
 
-class GT4CounterService(CounterLogic, GT4CounterPortTypeService):
-    """The counter in the WSRF drafts of Globus Toolkit 4 (WS-Addressing 2004/03)."""
+class GT4CounterService(NotificationProducer, CounterLogic, GT4CounterPortTypeService):
+    """The counter in the WSRF drafts of Globus Toolkit 4 (WS-Addressing 2004/03); ``Value``
+    is a topic (WS-BaseNotification 2004/06 draft)."""
 
     resource_class = GT4Counter
+    property_topics = ("Value",)
     wsdl = "counter-gt4.wsdl"

@@ -13,23 +13,37 @@ from . import types as types_
 from .faults import (
     DeleteResourcePropertiesRequestFailedFault,
     InsertResourcePropertiesRequestFailedFault,
+    InvalidFilterFault,
+    InvalidMessageContentExpressionFault,
     InvalidModificationFault,
+    InvalidProducerPropertiesExpressionFault,
     InvalidQueryExpressionFault,
     InvalidResourcePropertyQNameFault,
+    InvalidTopicExpressionFault,
+    MultipleTopicsSpecifiedFault,
+    NoCurrentMessageOnTopicFault,
+    NotifyMessageNotSupportedFault,
     QueryEvaluationErrorFault,
     ResourceNotDestroyedFault,
     ResourceUnavailableFault,
     ResourceUnknownFault,
     SetResourcePropertyRequestFailedFault,
+    SubscribeCreationFailedFault,
     TerminationTimeChangeRejectedFault,
+    TopicExpressionDialectUnknownFault,
+    TopicNotSupportedFault,
     UnableToModifyResourcePropertyFault,
     UnableToSetTerminationTimeFault,
+    UnacceptableInitialTerminationTimeFault,
     UnknownQueryExpressionDialectFault,
+    UnrecognizedPolicyRequestFault,
+    UnsupportedPolicyRequestFault,
     UpdateResourcePropertiesRequestFailedFault,
 )
 from .types import (
     ELEMENTS,
     DeleteType,
+    GetCurrentMessageResponse,
     GetMultipleResourcePropertiesResponse,
     GetResourcePropertyDocumentResponse,
     GetResourcePropertyResponse,
@@ -37,6 +51,7 @@ from .types import (
     QueryExpressionType,
     QueryResourcePropertiesResponse,
     SetTerminationTimeResponse,
+    SubscribeResponse,
     UpdateType,
 )
 
@@ -204,22 +219,61 @@ COUNTER_PORT_TYPE_OPERATIONS: dict[str, OperationBinding] = {
         ),
         "http://docs.oasis-open.org/wsrf/rlw-2/ScheduledResourceTermination/SetTerminationTimeResponse",
     ),
+    "Subscribe": OperationBinding(
+        "Subscribe",
+        "http://docs.oasis-open.org/wsn/bw-2/NotificationProducer/SubscribeRequest",
+        Bare(
+            ELEMENTS["{http://docs.oasis-open.org/wsn/b-2}Subscribe"],
+            "subscribe_request",
+        ),
+        Bare(
+            ELEMENTS["{http://docs.oasis-open.org/wsn/b-2}SubscribeResponse"],
+            "result",
+        ),
+        "http://docs.oasis-open.org/wsn/bw-2/NotificationProducer/SubscribeResponse",
+    ),
+    "GetCurrentMessage": OperationBinding(
+        "GetCurrentMessage",
+        "http://docs.oasis-open.org/wsn/bw-2/NotificationProducer/GetCurrentMessageRequest",
+        Bare(
+            ELEMENTS["{http://docs.oasis-open.org/wsn/b-2}GetCurrentMessage"],
+            "get_current_message_request",
+        ),
+        Bare(
+            ELEMENTS["{http://docs.oasis-open.org/wsn/b-2}GetCurrentMessageResponse"],
+            "result",
+        ),
+        "http://docs.oasis-open.org/wsn/bw-2/NotificationProducer/GetCurrentMessageResponse",
+    ),
 }
 COUNTER_PORT_TYPE_FAULTS: dict[str, type[Fault]] = {
     "{http://docs.oasis-open.org/wsrf/rp-2}DeleteResourcePropertiesRequestFailedFault": DeleteResourcePropertiesRequestFailedFault,
     "{http://docs.oasis-open.org/wsrf/rp-2}InsertResourcePropertiesRequestFailedFault": InsertResourcePropertiesRequestFailedFault,
+    "{http://docs.oasis-open.org/wsn/b-2}InvalidFilterFault": InvalidFilterFault,
+    "{http://docs.oasis-open.org/wsn/b-2}InvalidMessageContentExpressionFault": InvalidMessageContentExpressionFault,
     "{http://docs.oasis-open.org/wsrf/rp-2}InvalidModificationFault": InvalidModificationFault,
+    "{http://docs.oasis-open.org/wsn/b-2}InvalidProducerPropertiesExpressionFault": InvalidProducerPropertiesExpressionFault,
     "{http://docs.oasis-open.org/wsrf/rp-2}InvalidQueryExpressionFault": InvalidQueryExpressionFault,
     "{http://docs.oasis-open.org/wsrf/rp-2}InvalidResourcePropertyQNameFault": InvalidResourcePropertyQNameFault,
+    "{http://docs.oasis-open.org/wsn/b-2}InvalidTopicExpressionFault": InvalidTopicExpressionFault,
+    "{http://docs.oasis-open.org/wsn/b-2}MultipleTopicsSpecifiedFault": MultipleTopicsSpecifiedFault,
+    "{http://docs.oasis-open.org/wsn/b-2}NoCurrentMessageOnTopicFault": NoCurrentMessageOnTopicFault,
+    "{http://docs.oasis-open.org/wsn/b-2}NotifyMessageNotSupportedFault": NotifyMessageNotSupportedFault,
     "{http://docs.oasis-open.org/wsrf/rp-2}QueryEvaluationErrorFault": QueryEvaluationErrorFault,
     "{http://docs.oasis-open.org/wsrf/rl-2}ResourceNotDestroyedFault": ResourceNotDestroyedFault,
     "{http://docs.oasis-open.org/wsrf/r-2}ResourceUnavailableFault": ResourceUnavailableFault,
     "{http://docs.oasis-open.org/wsrf/r-2}ResourceUnknownFault": ResourceUnknownFault,
     "{http://docs.oasis-open.org/wsrf/rp-2}SetResourcePropertyRequestFailedFault": SetResourcePropertyRequestFailedFault,
+    "{http://docs.oasis-open.org/wsn/b-2}SubscribeCreationFailedFault": SubscribeCreationFailedFault,
     "{http://docs.oasis-open.org/wsrf/rl-2}TerminationTimeChangeRejectedFault": TerminationTimeChangeRejectedFault,
+    "{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialectUnknownFault": TopicExpressionDialectUnknownFault,
+    "{http://docs.oasis-open.org/wsn/b-2}TopicNotSupportedFault": TopicNotSupportedFault,
     "{http://docs.oasis-open.org/wsrf/rp-2}UnableToModifyResourcePropertyFault": UnableToModifyResourcePropertyFault,
     "{http://docs.oasis-open.org/wsrf/rl-2}UnableToSetTerminationTimeFault": UnableToSetTerminationTimeFault,
+    "{http://docs.oasis-open.org/wsn/b-2}UnacceptableInitialTerminationTimeFault": UnacceptableInitialTerminationTimeFault,
     "{http://docs.oasis-open.org/wsrf/rp-2}UnknownQueryExpressionDialectFault": UnknownQueryExpressionDialectFault,
+    "{http://docs.oasis-open.org/wsn/b-2}UnrecognizedPolicyRequestFault": UnrecognizedPolicyRequestFault,
+    "{http://docs.oasis-open.org/wsn/b-2}UnsupportedPolicyRequestFault": UnsupportedPolicyRequestFault,
     "{http://docs.oasis-open.org/wsrf/rp-2}UpdateResourcePropertiesRequestFailedFault": UpdateResourcePropertiesRequestFailedFault,
 }
 
@@ -369,6 +423,36 @@ class CounterPortTypeClient(ServiceProxy):
         result: SetTerminationTimeResponse = self._invoke(
             COUNTER_PORT_TYPE_OPERATIONS["SetTerminationTime"],
             {"set_termination_time_request": set_termination_time_request},
+        )
+        return result
+
+    def Subscribe(self, subscribe_request: types_.Subscribe) -> SubscribeResponse:
+        """WS-BaseNotification 1.3 Subscribe: the counter is a NotificationProducer
+        (topic tns:Value). Raises ResourceUnknownFault, InvalidFilterFault,
+        TopicExpressionDialectUnknownFault, InvalidTopicExpressionFault,
+        TopicNotSupportedFault, InvalidProducerPropertiesExpressionFault,
+        InvalidMessageContentExpressionFault, UnacceptableInitialTerminationTimeFault,
+        UnrecognizedPolicyRequestFault, UnsupportedPolicyRequestFault,
+        NotifyMessageNotSupportedFault, SubscribeCreationFailedFault.
+        """
+        result: SubscribeResponse = self._invoke(
+            COUNTER_PORT_TYPE_OPERATIONS["Subscribe"],
+            {"subscribe_request": subscribe_request},
+        )
+        return result
+
+    def GetCurrentMessage(
+        self,
+        get_current_message_request: types_.GetCurrentMessage,
+    ) -> GetCurrentMessageResponse:
+        """The GetCurrentMessage operation. Raises ResourceUnknownFault,
+        TopicExpressionDialectUnknownFault, InvalidTopicExpressionFault,
+        TopicNotSupportedFault, NoCurrentMessageOnTopicFault,
+        MultipleTopicsSpecifiedFault.
+        """
+        result: GetCurrentMessageResponse = self._invoke(
+            COUNTER_PORT_TYPE_OPERATIONS["GetCurrentMessage"],
+            {"get_current_message_request": get_current_message_request},
         )
         return result
 
@@ -524,23 +608,66 @@ class CounterPortTypeAsyncClient(AsyncServiceProxy):
         )
         return result
 
+    async def Subscribe(self, subscribe_request: types_.Subscribe) -> SubscribeResponse:
+        """WS-BaseNotification 1.3 Subscribe: the counter is a NotificationProducer
+        (topic tns:Value). Raises ResourceUnknownFault, InvalidFilterFault,
+        TopicExpressionDialectUnknownFault, InvalidTopicExpressionFault,
+        TopicNotSupportedFault, InvalidProducerPropertiesExpressionFault,
+        InvalidMessageContentExpressionFault, UnacceptableInitialTerminationTimeFault,
+        UnrecognizedPolicyRequestFault, UnsupportedPolicyRequestFault,
+        NotifyMessageNotSupportedFault, SubscribeCreationFailedFault.
+        """
+        result: SubscribeResponse = await self._ainvoke(
+            COUNTER_PORT_TYPE_OPERATIONS["Subscribe"],
+            {"subscribe_request": subscribe_request},
+        )
+        return result
+
+    async def GetCurrentMessage(
+        self,
+        get_current_message_request: types_.GetCurrentMessage,
+    ) -> GetCurrentMessageResponse:
+        """The GetCurrentMessage operation. Raises ResourceUnknownFault,
+        TopicExpressionDialectUnknownFault, InvalidTopicExpressionFault,
+        TopicNotSupportedFault, NoCurrentMessageOnTopicFault,
+        MultipleTopicsSpecifiedFault.
+        """
+        result: GetCurrentMessageResponse = await self._ainvoke(
+            COUNTER_PORT_TYPE_OPERATIONS["GetCurrentMessage"],
+            {"get_current_message_request": get_current_message_request},
+        )
+        return result
+
 
 __all__ = [
     "CounterPortTypeAsyncClient",
     "CounterPortTypeClient",
     "DeleteResourcePropertiesRequestFailedFault",
     "InsertResourcePropertiesRequestFailedFault",
+    "InvalidFilterFault",
+    "InvalidMessageContentExpressionFault",
     "InvalidModificationFault",
+    "InvalidProducerPropertiesExpressionFault",
     "InvalidQueryExpressionFault",
     "InvalidResourcePropertyQNameFault",
+    "InvalidTopicExpressionFault",
+    "MultipleTopicsSpecifiedFault",
+    "NoCurrentMessageOnTopicFault",
+    "NotifyMessageNotSupportedFault",
     "QueryEvaluationErrorFault",
     "ResourceNotDestroyedFault",
     "ResourceUnavailableFault",
     "ResourceUnknownFault",
     "SetResourcePropertyRequestFailedFault",
+    "SubscribeCreationFailedFault",
     "TerminationTimeChangeRejectedFault",
+    "TopicExpressionDialectUnknownFault",
+    "TopicNotSupportedFault",
     "UnableToModifyResourcePropertyFault",
     "UnableToSetTerminationTimeFault",
+    "UnacceptableInitialTerminationTimeFault",
     "UnknownQueryExpressionDialectFault",
+    "UnrecognizedPolicyRequestFault",
+    "UnsupportedPolicyRequestFault",
     "UpdateResourcePropertiesRequestFailedFault",
 ]

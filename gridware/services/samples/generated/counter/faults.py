@@ -210,20 +210,189 @@ class TerminationTimeChangeRejectedFault(
     ]
 
 
+class InvalidFilterFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element {http://docs.oasis-open.org/wsn/b-2}InvalidFilterFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}InvalidFilterFault"
+    detail_element = ELEMENTS["{http://docs.oasis-open.org/wsn/b-2}InvalidFilterFault"]
+
+
+class TopicExpressionDialectUnknownFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialectUnknownFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialectUnknownFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialectUnknownFault"
+    ]
+
+
+class InvalidTopicExpressionFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}InvalidTopicExpressionFault; ``detail_value``
+    is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}InvalidTopicExpressionFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}InvalidTopicExpressionFault"
+    ]
+
+
+class TopicNotSupportedFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element {http://docs.oasis-open.org/wsn/b-2}TopicNotSupportedFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}TopicNotSupportedFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}TopicNotSupportedFault"
+    ]
+
+
+class InvalidProducerPropertiesExpressionFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}InvalidProducerPropertiesExpressionFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = (
+        "{http://docs.oasis-open.org/wsn/b-2}InvalidProducerPropertiesExpressionFault"
+    )
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}InvalidProducerPropertiesExpressionFault"
+    ]
+
+
+class InvalidMessageContentExpressionFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}InvalidMessageContentExpressionFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}InvalidMessageContentExpressionFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}InvalidMessageContentExpressionFault"
+    ]
+
+
+class UnacceptableInitialTerminationTimeFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}UnacceptableInitialTerminationTimeFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = (
+        "{http://docs.oasis-open.org/wsn/b-2}UnacceptableInitialTerminationTimeFault"
+    )
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}UnacceptableInitialTerminationTimeFault"
+    ]
+
+
+class UnrecognizedPolicyRequestFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}UnrecognizedPolicyRequestFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}UnrecognizedPolicyRequestFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}UnrecognizedPolicyRequestFault"
+    ]
+
+
+class UnsupportedPolicyRequestFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}UnsupportedPolicyRequestFault; ``detail_value``
+    is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}UnsupportedPolicyRequestFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}UnsupportedPolicyRequestFault"
+    ]
+
+
+class NotifyMessageNotSupportedFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}NotifyMessageNotSupportedFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}NotifyMessageNotSupportedFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}NotifyMessageNotSupportedFault"
+    ]
+
+
+class SubscribeCreationFailedFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}SubscribeCreationFailedFault; ``detail_value``
+    is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}SubscribeCreationFailedFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}SubscribeCreationFailedFault"
+    ]
+
+
+class NoCurrentMessageOnTopicFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}NoCurrentMessageOnTopicFault; ``detail_value``
+    is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}NoCurrentMessageOnTopicFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}NoCurrentMessageOnTopicFault"
+    ]
+
+
+class MultipleTopicsSpecifiedFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/b-2}MultipleTopicsSpecifiedFault; ``detail_value``
+    is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/b-2}MultipleTopicsSpecifiedFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/b-2}MultipleTopicsSpecifiedFault"
+    ]
+
+
 __all__ = [
     "DeleteResourcePropertiesRequestFailedFault",
     "InsertResourcePropertiesRequestFailedFault",
+    "InvalidFilterFault",
+    "InvalidMessageContentExpressionFault",
     "InvalidModificationFault",
+    "InvalidProducerPropertiesExpressionFault",
     "InvalidQueryExpressionFault",
     "InvalidResourcePropertyQNameFault",
+    "InvalidTopicExpressionFault",
+    "MultipleTopicsSpecifiedFault",
+    "NoCurrentMessageOnTopicFault",
+    "NotifyMessageNotSupportedFault",
     "QueryEvaluationErrorFault",
     "ResourceNotDestroyedFault",
     "ResourceUnavailableFault",
     "ResourceUnknownFault",
     "SetResourcePropertyRequestFailedFault",
+    "SubscribeCreationFailedFault",
     "TerminationTimeChangeRejectedFault",
+    "TopicExpressionDialectUnknownFault",
+    "TopicNotSupportedFault",
     "UnableToModifyResourcePropertyFault",
     "UnableToSetTerminationTimeFault",
+    "UnacceptableInitialTerminationTimeFault",
     "UnknownQueryExpressionDialectFault",
+    "UnrecognizedPolicyRequestFault",
+    "UnsupportedPolicyRequestFault",
     "UpdateResourcePropertiesRequestFailedFault",
 ]

@@ -16,7 +16,14 @@ from gridware.container import (
 )
 from gridware.container.addressing import EndpointReference
 
+from . import types as types_
 from .client import COUNTER_PORT_TYPE_OPERATIONS
+from .types import (
+    GetCurrentMessageResponse,
+    SubscribeResponse,
+    TopicExpressionType,
+    TopicSetType,
+)
 
 
 class CounterResource(Resource):
@@ -28,6 +35,28 @@ class CounterResource(Resource):
     document = "CounterResourceProperties"
 
     value = ResourceProperty("{http://gridware.org/samples/counter}Value", xs.INT)
+    topic_expression = ResourceProperty(
+        "{http://docs.oasis-open.org/wsn/b-2}TopicExpression",
+        TopicExpressionType,
+        min_occurs=0,
+        max_occurs=None,
+    )
+    fixed_topic_set = ResourceProperty(
+        "{http://docs.oasis-open.org/wsn/b-2}FixedTopicSet",
+        xs.BOOLEAN,
+        min_occurs=0,
+    )
+    topic_expression_dialect = ResourceProperty(
+        "{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialect",
+        xs.ANY_URI,
+        min_occurs=0,
+        max_occurs=None,
+    )
+    topic_set = ResourceProperty(
+        "{http://docs.oasis-open.org/wsn/t-1}TopicSet",
+        TopicSetType,
+        min_occurs=0,
+    )
 
 
 class CounterPortTypeService(Service):
@@ -54,3 +83,32 @@ class CounterPortTypeService(Service):
         value.
         """
         raise NotImplementedError("CounterPortTypeService.add")
+
+    @operation(binding=COUNTER_PORT_TYPE_OPERATIONS["Subscribe"])
+    def Subscribe(
+        self,
+        context: RequestContext,
+        subscribe_request: types_.Subscribe,
+    ) -> SubscribeResponse:
+        """WS-BaseNotification 1.3 Subscribe: the counter is a NotificationProducer
+        (topic tns:Value). Raises ResourceUnknownFault, InvalidFilterFault,
+        TopicExpressionDialectUnknownFault, InvalidTopicExpressionFault,
+        TopicNotSupportedFault, InvalidProducerPropertiesExpressionFault,
+        InvalidMessageContentExpressionFault, UnacceptableInitialTerminationTimeFault,
+        UnrecognizedPolicyRequestFault, UnsupportedPolicyRequestFault,
+        NotifyMessageNotSupportedFault, SubscribeCreationFailedFault.
+        """
+        raise NotImplementedError("CounterPortTypeService.Subscribe")
+
+    @operation(binding=COUNTER_PORT_TYPE_OPERATIONS["GetCurrentMessage"])
+    def GetCurrentMessage(
+        self,
+        context: RequestContext,
+        get_current_message_request: types_.GetCurrentMessage,
+    ) -> GetCurrentMessageResponse:
+        """The GetCurrentMessage operation. Raises ResourceUnknownFault,
+        TopicExpressionDialectUnknownFault, InvalidTopicExpressionFault,
+        TopicNotSupportedFault, NoCurrentMessageOnTopicFault,
+        MultipleTopicsSpecifiedFault.
+        """
+        raise NotImplementedError("CounterPortTypeService.GetCurrentMessage")

@@ -27,6 +27,7 @@ from gridware.codegen.runtime.model import (
 from gridware.codegen.runtime.simpletypes import (
     Duration,
     enumeration_type,
+    list_type,
     restrict,
     union_type,
 )
@@ -85,6 +86,27 @@ FAULT_CODES_OPEN_ENUM_TYPE_TYPE = union_type(
     "http://www.w3.org/2005/08/addressing",
 )
 LANG_MEMBER_TYPE = enumeration_type(LangMember, xs.STRING, "langMember", "")
+CONCRETE_TOPIC_EXPRESSION_TYPE = restrict(
+    xs.TOKEN,
+    "ConcreteTopicExpression",
+    "http://docs.oasis-open.org/wsn/t-1",
+    patterns=[
+        "(([\\i-[:]][\\c-[:]]*:)?[\\i-[:]][\\c-[:]]*)(/([\\i-[:]][\\c-[:]]*:)?[\\i-[:]][\\c-[:]]*)*",
+    ],
+)
+FULL_TOPIC_EXPRESSION_TYPE = restrict(
+    xs.TOKEN,
+    "FullTopicExpression",
+    "http://docs.oasis-open.org/wsn/t-1",
+    patterns=[
+        "([\\i-[:]][\\c-[:]]*:)?(//)?([\\i-[:]][\\c-[:]]*|\\*)((/|//)(([\\i-[:]][\\c-[:]]*:)?[\\i-[:]][\\c-[:]]*|\\*|[.]))*(\\|([\\i-[:]][\\c-[:]]*:)?(//)?([\\i-[:]][\\c-[:]]*|\\*)((/|//)(([\\i-[:]][\\c-[:]]*:)?[\\i-[:]][\\c-[:]]*|\\*|[.]))*)*",
+    ],
+)
+ABSOLUTE_OR_RELATIVE_TIME_TYPE_TYPE = union_type(
+    [xs.DATE_TIME, xs.DURATION],
+    "AbsoluteOrRelativeTimeType",
+    "http://docs.oasis-open.org/wsn/b-2",
+)
 
 
 # -- complex types -----------------------------------------------------------
@@ -353,6 +375,226 @@ class TerminationTimeChangeRejectedFaultType(BaseFaultType):
 
 
 @dataclass(slots=True, kw_only=True)
+class Documentation(Complex):
+    """The complex type {http://docs.oasis-open.org/wsn/t-1}Documentation."""
+
+    content: list[str | Tagged | etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class ExtensibleDocumented(Complex):
+    """The complex type {http://docs.oasis-open.org/wsn/t-1}ExtensibleDocumented."""
+
+    documentation: Documentation | None = None
+    any_attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class TQueryExpressionType(Complex):
+    """The complex type {http://docs.oasis-open.org/wsn/t-1}QueryExpressionType."""
+
+    dialect: str
+    content: list[str | Tagged | etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class TopicNamespaceType(ExtensibleDocumented):
+    """The complex type {http://docs.oasis-open.org/wsn/t-1}TopicNamespaceType."""
+
+    target_namespace: str
+    topic: list[TopicNamespaceTypeTopic] = field(default_factory=list)
+    any: list[etree._Element] = field(default_factory=list)
+    name: str | None = None
+    final: bool | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class TopicType(ExtensibleDocumented):
+    """The complex type {http://docs.oasis-open.org/wsn/t-1}TopicType."""
+
+    name: str
+    message_pattern: TQueryExpressionType | None = None
+    topic: list[TopicType] = field(default_factory=list)
+    any: list[etree._Element] = field(default_factory=list)
+    message_types: list[str] | None = None
+    final: bool | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class TopicNamespaceTypeTopic(TopicType):
+    """The an anonymous complex type."""
+
+    parent: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class TopicSetType(ExtensibleDocumented):
+    """The complex type {http://docs.oasis-open.org/wsn/t-1}TopicSetType."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class BQueryExpressionType(Complex):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}QueryExpressionType."""
+
+    dialect: str
+    content: list[str | Tagged | etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class TopicExpressionType(Complex):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}TopicExpressionType."""
+
+    dialect: str
+    content: list[str | Tagged | etree._Element] = field(default_factory=list)
+    any_attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class FilterType(Complex):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}FilterType."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class SubscriptionPolicyType(Complex):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}SubscriptionPolicyType."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class NotificationMessageHolderType(Complex):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}NotificationMessageHolderType."""
+
+    message: NotificationMessageHolderTypeMessage
+    subscription_reference: EndpointReference | None = None
+    topic: TopicExpressionType | None = None
+    producer_reference: EndpointReference | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class NotificationMessageHolderTypeMessage(Complex):
+    """The an anonymous complex type."""
+
+    any: etree._Element
+
+
+@dataclass(slots=True, kw_only=True)
+class SubscribeCreationFailedFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}SubscribeCreationFailedFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class InvalidFilterFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}InvalidFilterFaultType."""
+
+    unknown_filter: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class TopicExpressionDialectUnknownFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialectUnknownFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class InvalidTopicExpressionFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}InvalidTopicExpressionFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class TopicNotSupportedFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}TopicNotSupportedFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class MultipleTopicsSpecifiedFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}MultipleTopicsSpecifiedFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class InvalidProducerPropertiesExpressionFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}InvalidProducerPropertiesExpressionFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class InvalidMessageContentExpressionFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}InvalidMessageContentExpressionFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class UnrecognizedPolicyRequestFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}UnrecognizedPolicyRequestFaultType."""
+
+    unrecognized_policy: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class UnsupportedPolicyRequestFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}UnsupportedPolicyRequestFaultType."""
+
+    unsupported_policy: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class NotifyMessageNotSupportedFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}NotifyMessageNotSupportedFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class UnacceptableInitialTerminationTimeFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}UnacceptableInitialTerminationTimeFaultType."""
+
+    minimum_time: datetime
+    maximum_time: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class NoCurrentMessageOnTopicFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}NoCurrentMessageOnTopicFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class UnableToGetMessagesFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}UnableToGetMessagesFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class UnableToDestroyPullPointFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}UnableToDestroyPullPointFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class UnableToCreatePullPointFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}UnableToCreatePullPointFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class UnacceptableTerminationTimeFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}UnacceptableTerminationTimeFaultType."""
+
+    minimum_time: datetime
+    maximum_time: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class UnableToDestroySubscriptionFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}UnableToDestroySubscriptionFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class PauseFailedFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}PauseFailedFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class ResumeFailedFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/b-2}ResumeFailedFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
 class QueryExpressionRPDocument(Complex):
     """The element {http://docs.oasis-open.org/wsrf/rp-2}QueryExpressionRPDocument."""
 
@@ -529,12 +771,206 @@ class TerminationNotification(Complex):
 
 
 @dataclass(slots=True, kw_only=True)
+class NotificationProducerRP(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}NotificationProducerRP."""
+
+    topic_expression: list[TopicExpressionType] = field(default_factory=list)
+    fixed_topic_set: bool | None = None
+    topic_expression_dialect: list[str] = field(default_factory=list)
+    topic_set: TopicSetType | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class SubscriptionManagerRP(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}SubscriptionManagerRP."""
+
+    consumer_reference: EndpointReference
+    filter: FilterType | None = None
+    subscription_policy: SubscriptionPolicyType | None = None
+    creation_time: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Notify(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}Notify."""
+
+    notification_message: list[NotificationMessageHolderType] = field(
+        default_factory=list
+    )
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class UseRaw(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}UseRaw."""
+
+
+@dataclass(slots=True, kw_only=True)
+class Subscribe(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}Subscribe."""
+
+    consumer_reference: EndpointReference
+    filter: FilterType | None = None
+    initial_termination_time: datetime | Duration | Nil | None = None
+    subscription_policy: SubscribeSubscriptionPolicy | None = None
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class SubscribeSubscriptionPolicy(Complex):
+    """The an anonymous complex type."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class SubscribeResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}SubscribeResponse."""
+
+    subscription_reference: EndpointReference
+    current_time: datetime | None = None
+    termination_time: datetime | Nil | None = None
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class GetCurrentMessage(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}GetCurrentMessage."""
+
+    topic: TopicExpressionType
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class GetCurrentMessageResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}GetCurrentMessageResponse."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class GetMessages(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}GetMessages."""
+
+    maximum_number: int | None = None
+    any: list[etree._Element] = field(default_factory=list)
+    any_attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class GetMessagesResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}GetMessagesResponse."""
+
+    notification_message: list[NotificationMessageHolderType] = field(
+        default_factory=list
+    )
+    any: list[etree._Element] = field(default_factory=list)
+    any_attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class DestroyPullPoint(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}DestroyPullPoint."""
+
+    any: list[etree._Element] = field(default_factory=list)
+    any_attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class DestroyPullPointResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}DestroyPullPointResponse."""
+
+    any: list[etree._Element] = field(default_factory=list)
+    any_attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class CreatePullPoint(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}CreatePullPoint."""
+
+    any: list[etree._Element] = field(default_factory=list)
+    any_attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class CreatePullPointResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}CreatePullPointResponse."""
+
+    pull_point: EndpointReference
+    any: list[etree._Element] = field(default_factory=list)
+    any_attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class Renew(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}Renew."""
+
+    termination_time: datetime | Duration | None
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class RenewResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}RenewResponse."""
+
+    termination_time: datetime | None
+    current_time: datetime | None = None
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class Unsubscribe(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}Unsubscribe."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class UnsubscribeResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}UnsubscribeResponse."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class PauseSubscription(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}PauseSubscription."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class PauseSubscriptionResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}PauseSubscriptionResponse."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class ResumeSubscription(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}ResumeSubscription."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class ResumeSubscriptionResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/b-2}ResumeSubscriptionResponse."""
+
+    any: list[etree._Element] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
 class CounterResourceProperties(Complex):
     """The element {http://gridware.org/samples/counter}CounterResourceProperties."""
 
     value: int
     current_time: CurrentTime
     termination_time: TerminationTime | None
+    topic_expression: list[TopicExpressionType] = field(default_factory=list)
+    fixed_topic_set: bool | None = None
+    topic_expression_dialect: list[str] = field(default_factory=list)
+    topic_set: TopicSetType | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -1555,6 +1991,1137 @@ TerminationTimeChangeRejectedFaultType.__binding__ = ComplexBinding(
         ),
     ),
 )
+Documentation.__binding__ = ComplexBinding(
+    Documentation,
+    type_name="{http://docs.oasis-open.org/wsn/t-1}Documentation",
+    content=(
+        Any_("any", "##any", "http://docs.oasis-open.org/wsn/t-1", min=0, max=None),
+    ),
+    mixed="content",
+)
+ExtensibleDocumented.__binding__ = ComplexBinding(
+    ExtensibleDocumented,
+    type_name="{http://docs.oasis-open.org/wsn/t-1}ExtensibleDocumented",
+    abstract=True,
+    content=(
+        Element(
+            "documentation",
+            "{http://docs.oasis-open.org/wsn/t-1}documentation",
+            Documentation,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute("any_attributes", "##other", "http://docs.oasis-open.org/wsn/t-1"),
+    ),
+)
+TQueryExpressionType.__binding__ = ComplexBinding(
+    TQueryExpressionType,
+    type_name="{http://docs.oasis-open.org/wsn/t-1}QueryExpressionType",
+    content=(Any_("any", "##any", "http://docs.oasis-open.org/wsn/t-1", min=0, max=1),),
+    attributes=(Attribute("dialect", "Dialect", xs.ANY_URI, required=True),),
+    mixed="content",
+)
+TopicNamespaceType.__binding__ = ComplexBinding(
+    TopicNamespaceType,
+    type_name="{http://docs.oasis-open.org/wsn/t-1}TopicNamespaceType",
+    content=(
+        Element(
+            "documentation",
+            "{http://docs.oasis-open.org/wsn/t-1}documentation",
+            Documentation,
+            min=0,
+        ),
+        Element(
+            "topic",
+            "{http://docs.oasis-open.org/wsn/t-1}Topic",
+            TopicNamespaceTypeTopic,
+            min=0,
+            max=None,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/t-1", min=0, max=None),
+    ),
+    attributes=(
+        Attribute("name", "name", xs.NC_NAME),
+        Attribute("target_namespace", "targetNamespace", xs.ANY_URI, required=True),
+        Attribute("final", "final", xs.BOOLEAN, default="false"),
+        AnyAttribute("any_attributes", "##other", "http://docs.oasis-open.org/wsn/t-1"),
+    ),
+)
+TopicType.__binding__ = ComplexBinding(
+    TopicType,
+    type_name="{http://docs.oasis-open.org/wsn/t-1}TopicType",
+    content=(
+        Element(
+            "documentation",
+            "{http://docs.oasis-open.org/wsn/t-1}documentation",
+            Documentation,
+            min=0,
+        ),
+        Element(
+            "message_pattern",
+            "{http://docs.oasis-open.org/wsn/t-1}MessagePattern",
+            TQueryExpressionType,
+            min=0,
+        ),
+        Element(
+            "topic",
+            "{http://docs.oasis-open.org/wsn/t-1}Topic",
+            TopicType,
+            min=0,
+            max=None,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/t-1", min=0, max=None),
+    ),
+    attributes=(
+        Attribute("name", "name", xs.NC_NAME, required=True),
+        Attribute(
+            "message_types",
+            "messageTypes",
+            list_type(xs.Q_NAME, "messageTypes", ""),
+        ),
+        Attribute("final", "final", xs.BOOLEAN, default="false"),
+        AnyAttribute("any_attributes", "##other", "http://docs.oasis-open.org/wsn/t-1"),
+    ),
+)
+TopicNamespaceTypeTopic.__binding__ = ComplexBinding(
+    TopicNamespaceTypeTopic,
+    content=(
+        Element(
+            "documentation",
+            "{http://docs.oasis-open.org/wsn/t-1}documentation",
+            Documentation,
+            min=0,
+        ),
+        Element(
+            "message_pattern",
+            "{http://docs.oasis-open.org/wsn/t-1}MessagePattern",
+            TQueryExpressionType,
+            min=0,
+        ),
+        Element(
+            "topic",
+            "{http://docs.oasis-open.org/wsn/t-1}Topic",
+            TopicType,
+            min=0,
+            max=None,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/t-1", min=0, max=None),
+    ),
+    attributes=(
+        Attribute("name", "name", xs.NC_NAME, required=True),
+        Attribute(
+            "message_types",
+            "messageTypes",
+            list_type(xs.Q_NAME, "messageTypes", ""),
+        ),
+        Attribute("final", "final", xs.BOOLEAN, default="false"),
+        Attribute("parent", "parent", CONCRETE_TOPIC_EXPRESSION_TYPE),
+        AnyAttribute("any_attributes", "##other", "http://docs.oasis-open.org/wsn/t-1"),
+    ),
+)
+TopicSetType.__binding__ = ComplexBinding(
+    TopicSetType,
+    type_name="{http://docs.oasis-open.org/wsn/t-1}TopicSetType",
+    content=(
+        Element(
+            "documentation",
+            "{http://docs.oasis-open.org/wsn/t-1}documentation",
+            Documentation,
+            min=0,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/t-1", min=0, max=None),
+    ),
+    attributes=(
+        AnyAttribute("any_attributes", "##other", "http://docs.oasis-open.org/wsn/t-1"),
+    ),
+)
+BQueryExpressionType.__binding__ = ComplexBinding(
+    BQueryExpressionType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}QueryExpressionType",
+    content=(Any_("any", "##any", "http://docs.oasis-open.org/wsn/b-2", min=0, max=1),),
+    attributes=(Attribute("dialect", "Dialect", xs.ANY_URI, required=True),),
+    mixed="content",
+)
+TopicExpressionType.__binding__ = ComplexBinding(
+    TopicExpressionType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}TopicExpressionType",
+    content=(Any_("any", "##any", "http://docs.oasis-open.org/wsn/b-2", min=0, max=1),),
+    attributes=(
+        Attribute("dialect", "Dialect", xs.ANY_URI, required=True),
+        AnyAttribute("any_attributes", "##any", "http://docs.oasis-open.org/wsn/b-2"),
+    ),
+    mixed="content",
+)
+FilterType.__binding__ = ComplexBinding(
+    FilterType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}FilterType",
+    content=(
+        Any_("any", "##any", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+SubscriptionPolicyType.__binding__ = ComplexBinding(
+    SubscriptionPolicyType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}SubscriptionPolicyType",
+    content=(
+        Any_("any", "##any", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+NotificationMessageHolderType.__binding__ = ComplexBinding(
+    NotificationMessageHolderType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}NotificationMessageHolderType",
+    content=(
+        Element(
+            "subscription_reference",
+            "{http://docs.oasis-open.org/wsn/b-2}SubscriptionReference",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "topic",
+            "{http://docs.oasis-open.org/wsn/b-2}Topic",
+            TopicExpressionType,
+            min=0,
+        ),
+        Element(
+            "producer_reference",
+            "{http://docs.oasis-open.org/wsn/b-2}ProducerReference",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "message",
+            "{http://docs.oasis-open.org/wsn/b-2}Message",
+            NotificationMessageHolderTypeMessage,
+        ),
+    ),
+)
+NotificationMessageHolderTypeMessage.__binding__ = ComplexBinding(
+    NotificationMessageHolderTypeMessage,
+    content=(Any_("any", "##any", "http://docs.oasis-open.org/wsn/b-2", min=1, max=1),),
+)
+SubscribeCreationFailedFaultType.__binding__ = ComplexBinding(
+    SubscribeCreationFailedFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}SubscribeCreationFailedFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+InvalidFilterFaultType.__binding__ = ComplexBinding(
+    InvalidFilterFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}InvalidFilterFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+        Element(
+            "unknown_filter",
+            "{http://docs.oasis-open.org/wsn/b-2}UnknownFilter",
+            xs.Q_NAME,
+            max=None,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+TopicExpressionDialectUnknownFaultType.__binding__ = ComplexBinding(
+    TopicExpressionDialectUnknownFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialectUnknownFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+InvalidTopicExpressionFaultType.__binding__ = ComplexBinding(
+    InvalidTopicExpressionFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}InvalidTopicExpressionFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+TopicNotSupportedFaultType.__binding__ = ComplexBinding(
+    TopicNotSupportedFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}TopicNotSupportedFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+MultipleTopicsSpecifiedFaultType.__binding__ = ComplexBinding(
+    MultipleTopicsSpecifiedFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}MultipleTopicsSpecifiedFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+InvalidProducerPropertiesExpressionFaultType.__binding__ = ComplexBinding(
+    InvalidProducerPropertiesExpressionFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}InvalidProducerPropertiesExpressionFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+InvalidMessageContentExpressionFaultType.__binding__ = ComplexBinding(
+    InvalidMessageContentExpressionFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}InvalidMessageContentExpressionFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+UnrecognizedPolicyRequestFaultType.__binding__ = ComplexBinding(
+    UnrecognizedPolicyRequestFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}UnrecognizedPolicyRequestFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+        Element(
+            "unrecognized_policy",
+            "{http://docs.oasis-open.org/wsn/b-2}UnrecognizedPolicy",
+            xs.Q_NAME,
+            min=0,
+            max=None,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+UnsupportedPolicyRequestFaultType.__binding__ = ComplexBinding(
+    UnsupportedPolicyRequestFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}UnsupportedPolicyRequestFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+        Element(
+            "unsupported_policy",
+            "{http://docs.oasis-open.org/wsn/b-2}UnsupportedPolicy",
+            xs.Q_NAME,
+            min=0,
+            max=None,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+NotifyMessageNotSupportedFaultType.__binding__ = ComplexBinding(
+    NotifyMessageNotSupportedFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}NotifyMessageNotSupportedFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+UnacceptableInitialTerminationTimeFaultType.__binding__ = ComplexBinding(
+    UnacceptableInitialTerminationTimeFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}UnacceptableInitialTerminationTimeFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+        Element(
+            "minimum_time",
+            "{http://docs.oasis-open.org/wsn/b-2}MinimumTime",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "maximum_time",
+            "{http://docs.oasis-open.org/wsn/b-2}MaximumTime",
+            xs.DATE_TIME,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+NoCurrentMessageOnTopicFaultType.__binding__ = ComplexBinding(
+    NoCurrentMessageOnTopicFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}NoCurrentMessageOnTopicFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+UnableToGetMessagesFaultType.__binding__ = ComplexBinding(
+    UnableToGetMessagesFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}UnableToGetMessagesFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+UnableToDestroyPullPointFaultType.__binding__ = ComplexBinding(
+    UnableToDestroyPullPointFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}UnableToDestroyPullPointFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+UnableToCreatePullPointFaultType.__binding__ = ComplexBinding(
+    UnableToCreatePullPointFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}UnableToCreatePullPointFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+UnacceptableTerminationTimeFaultType.__binding__ = ComplexBinding(
+    UnacceptableTerminationTimeFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}UnacceptableTerminationTimeFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+        Element(
+            "minimum_time",
+            "{http://docs.oasis-open.org/wsn/b-2}MinimumTime",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "maximum_time",
+            "{http://docs.oasis-open.org/wsn/b-2}MaximumTime",
+            xs.DATE_TIME,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+UnableToDestroySubscriptionFaultType.__binding__ = ComplexBinding(
+    UnableToDestroySubscriptionFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}UnableToDestroySubscriptionFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+PauseFailedFaultType.__binding__ = ComplexBinding(
+    PauseFailedFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}PauseFailedFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
+ResumeFailedFaultType.__binding__ = ComplexBinding(
+    ResumeFailedFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/b-2}ResumeFailedFaultType",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsrf/bf-2", min=0, max=None),
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Originator",
+            EPR_2005_08,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/bf-2}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/bf-2}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/bf-2}FaultCause",
+            BaseFaultTypeFaultCause,
+            min=0,
+        ),
+    ),
+    attributes=(
+        AnyAttribute(
+            "any_attributes",
+            "##other",
+            "http://docs.oasis-open.org/wsrf/bf-2",
+        ),
+    ),
+)
 QueryExpressionRPDocument.__binding__ = ComplexBinding(
     QueryExpressionRPDocument,
     element_tag="{http://docs.oasis-open.org/wsrf/rp-2}QueryExpressionRPDocument",
@@ -1817,11 +3384,350 @@ TerminationNotification.__binding__ = ComplexBinding(
         ),
     ),
 )
+NotificationProducerRP.__binding__ = ComplexBinding(
+    NotificationProducerRP,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}NotificationProducerRP",
+    content=(
+        Element(
+            "topic_expression",
+            "{http://docs.oasis-open.org/wsn/b-2}TopicExpression",
+            TopicExpressionType,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fixed_topic_set",
+            "{http://docs.oasis-open.org/wsn/b-2}FixedTopicSet",
+            xs.BOOLEAN,
+            min=0,
+            default="true",
+        ),
+        Element(
+            "topic_expression_dialect",
+            "{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialect",
+            xs.ANY_URI,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "topic_set",
+            "{http://docs.oasis-open.org/wsn/t-1}TopicSet",
+            TopicSetType,
+            min=0,
+        ),
+    ),
+)
+SubscriptionManagerRP.__binding__ = ComplexBinding(
+    SubscriptionManagerRP,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}SubscriptionManagerRP",
+    content=(
+        Element(
+            "consumer_reference",
+            "{http://docs.oasis-open.org/wsn/b-2}ConsumerReference",
+            EPR_2005_08,
+        ),
+        Element(
+            "filter",
+            "{http://docs.oasis-open.org/wsn/b-2}Filter",
+            FilterType,
+            min=0,
+        ),
+        Element(
+            "subscription_policy",
+            "{http://docs.oasis-open.org/wsn/b-2}SubscriptionPolicy",
+            SubscriptionPolicyType,
+            min=0,
+        ),
+        Element(
+            "creation_time",
+            "{http://docs.oasis-open.org/wsn/b-2}CreationTime",
+            xs.DATE_TIME,
+            min=0,
+        ),
+    ),
+)
+Notify.__binding__ = ComplexBinding(
+    Notify,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}Notify",
+    content=(
+        Element(
+            "notification_message",
+            "{http://docs.oasis-open.org/wsn/b-2}NotificationMessage",
+            NotificationMessageHolderType,
+            max=None,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+UseRaw.__binding__ = ComplexBinding(
+    UseRaw,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}UseRaw",
+)
+Subscribe.__binding__ = ComplexBinding(
+    Subscribe,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}Subscribe",
+    content=(
+        Element(
+            "consumer_reference",
+            "{http://docs.oasis-open.org/wsn/b-2}ConsumerReference",
+            EPR_2005_08,
+        ),
+        Element(
+            "filter",
+            "{http://docs.oasis-open.org/wsn/b-2}Filter",
+            FilterType,
+            min=0,
+        ),
+        Element(
+            "initial_termination_time",
+            "{http://docs.oasis-open.org/wsn/b-2}InitialTerminationTime",
+            ABSOLUTE_OR_RELATIVE_TIME_TYPE_TYPE,
+            min=0,
+            nillable=True,
+        ),
+        Element(
+            "subscription_policy",
+            "{http://docs.oasis-open.org/wsn/b-2}SubscriptionPolicy",
+            SubscribeSubscriptionPolicy,
+            min=0,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+SubscribeSubscriptionPolicy.__binding__ = ComplexBinding(
+    SubscribeSubscriptionPolicy,
+    content=(
+        Any_("any", "##any", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+SubscribeResponse.__binding__ = ComplexBinding(
+    SubscribeResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}SubscribeResponse",
+    content=(
+        Element(
+            "subscription_reference",
+            "{http://docs.oasis-open.org/wsn/b-2}SubscriptionReference",
+            EPR_2005_08,
+        ),
+        Element(
+            "current_time",
+            "{http://docs.oasis-open.org/wsn/b-2}CurrentTime",
+            xs.DATE_TIME,
+            min=0,
+        ),
+        Element(
+            "termination_time",
+            "{http://docs.oasis-open.org/wsn/b-2}TerminationTime",
+            xs.DATE_TIME,
+            min=0,
+            nillable=True,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+GetCurrentMessage.__binding__ = ComplexBinding(
+    GetCurrentMessage,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}GetCurrentMessage",
+    content=(
+        Element(
+            "topic",
+            "{http://docs.oasis-open.org/wsn/b-2}Topic",
+            TopicExpressionType,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+GetCurrentMessageResponse.__binding__ = ComplexBinding(
+    GetCurrentMessageResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}GetCurrentMessageResponse",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+GetMessages.__binding__ = ComplexBinding(
+    GetMessages,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}GetMessages",
+    content=(
+        Element(
+            "maximum_number",
+            "{http://docs.oasis-open.org/wsn/b-2}MaximumNumber",
+            xs.NON_NEGATIVE_INTEGER,
+            min=0,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+    attributes=(
+        AnyAttribute("any_attributes", "##any", "http://docs.oasis-open.org/wsn/b-2"),
+    ),
+)
+GetMessagesResponse.__binding__ = ComplexBinding(
+    GetMessagesResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}GetMessagesResponse",
+    content=(
+        Element(
+            "notification_message",
+            "{http://docs.oasis-open.org/wsn/b-2}NotificationMessage",
+            NotificationMessageHolderType,
+            min=0,
+            max=None,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+    attributes=(
+        AnyAttribute("any_attributes", "##any", "http://docs.oasis-open.org/wsn/b-2"),
+    ),
+)
+DestroyPullPoint.__binding__ = ComplexBinding(
+    DestroyPullPoint,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}DestroyPullPoint",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+    attributes=(
+        AnyAttribute("any_attributes", "##any", "http://docs.oasis-open.org/wsn/b-2"),
+    ),
+)
+DestroyPullPointResponse.__binding__ = ComplexBinding(
+    DestroyPullPointResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}DestroyPullPointResponse",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+    attributes=(
+        AnyAttribute("any_attributes", "##any", "http://docs.oasis-open.org/wsn/b-2"),
+    ),
+)
+CreatePullPoint.__binding__ = ComplexBinding(
+    CreatePullPoint,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}CreatePullPoint",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+    attributes=(
+        AnyAttribute("any_attributes", "##any", "http://docs.oasis-open.org/wsn/b-2"),
+    ),
+)
+CreatePullPointResponse.__binding__ = ComplexBinding(
+    CreatePullPointResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}CreatePullPointResponse",
+    content=(
+        Element(
+            "pull_point",
+            "{http://docs.oasis-open.org/wsn/b-2}PullPoint",
+            EPR_2005_08,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+    attributes=(
+        AnyAttribute("any_attributes", "##any", "http://docs.oasis-open.org/wsn/b-2"),
+    ),
+)
+Renew.__binding__ = ComplexBinding(
+    Renew,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}Renew",
+    content=(
+        Element(
+            "termination_time",
+            "{http://docs.oasis-open.org/wsn/b-2}TerminationTime",
+            ABSOLUTE_OR_RELATIVE_TIME_TYPE_TYPE,
+            nillable=True,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+RenewResponse.__binding__ = ComplexBinding(
+    RenewResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}RenewResponse",
+    content=(
+        Element(
+            "termination_time",
+            "{http://docs.oasis-open.org/wsn/b-2}TerminationTime",
+            xs.DATE_TIME,
+            nillable=True,
+        ),
+        Element(
+            "current_time",
+            "{http://docs.oasis-open.org/wsn/b-2}CurrentTime",
+            xs.DATE_TIME,
+            min=0,
+        ),
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+Unsubscribe.__binding__ = ComplexBinding(
+    Unsubscribe,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}Unsubscribe",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+UnsubscribeResponse.__binding__ = ComplexBinding(
+    UnsubscribeResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}UnsubscribeResponse",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+PauseSubscription.__binding__ = ComplexBinding(
+    PauseSubscription,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}PauseSubscription",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+PauseSubscriptionResponse.__binding__ = ComplexBinding(
+    PauseSubscriptionResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}PauseSubscriptionResponse",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+ResumeSubscription.__binding__ = ComplexBinding(
+    ResumeSubscription,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}ResumeSubscription",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
+ResumeSubscriptionResponse.__binding__ = ComplexBinding(
+    ResumeSubscriptionResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/b-2}ResumeSubscriptionResponse",
+    content=(
+        Any_("any", "##other", "http://docs.oasis-open.org/wsn/b-2", min=0, max=None),
+    ),
+)
 CounterResourceProperties.__binding__ = ComplexBinding(
     CounterResourceProperties,
     element_tag="{http://gridware.org/samples/counter}CounterResourceProperties",
     content=(
         Element("value", "{http://gridware.org/samples/counter}Value", xs.INT),
+        Element(
+            "topic_expression",
+            "{http://docs.oasis-open.org/wsn/b-2}TopicExpression",
+            TopicExpressionType,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fixed_topic_set",
+            "{http://docs.oasis-open.org/wsn/b-2}FixedTopicSet",
+            xs.BOOLEAN,
+            min=0,
+            default="true",
+        ),
+        Element(
+            "topic_expression_dialect",
+            "{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialect",
+            xs.ANY_URI,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "topic_set",
+            "{http://docs.oasis-open.org/wsn/t-1}TopicSet",
+            TopicSetType,
+            min=0,
+        ),
         Element(
             "current_time",
             "{http://docs.oasis-open.org/wsrf/rl-2}CurrentTime",
@@ -2109,6 +4015,243 @@ ELEMENTS: dict[str, GlobalElement] = {
     "{http://docs.oasis-open.org/wsrf/rl-2}TerminationNotification": GlobalElement(
         "{http://docs.oasis-open.org/wsrf/rl-2}TerminationNotification",
         TerminationNotification,
+    ),
+    "{http://docs.oasis-open.org/wsn/t-1}TopicNamespace": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/t-1}TopicNamespace",
+        TopicNamespaceType,
+    ),
+    "{http://docs.oasis-open.org/wsn/t-1}TopicSet": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/t-1}TopicSet",
+        TopicSetType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}TopicExpression": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}TopicExpression",
+        TopicExpressionType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}FixedTopicSet": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}FixedTopicSet",
+        xs.BOOLEAN,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialect": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialect",
+        xs.ANY_URI,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}NotificationProducerRP": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}NotificationProducerRP",
+        NotificationProducerRP,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}ConsumerReference": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}ConsumerReference",
+        EPR_2005_08,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}Filter": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}Filter",
+        FilterType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}SubscriptionPolicy": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}SubscriptionPolicy",
+        SubscriptionPolicyType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}CreationTime": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}CreationTime",
+        xs.DATE_TIME,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}SubscriptionManagerRP": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}SubscriptionManagerRP",
+        SubscriptionManagerRP,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}SubscriptionReference": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}SubscriptionReference",
+        EPR_2005_08,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}Topic": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}Topic",
+        TopicExpressionType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}ProducerReference": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}ProducerReference",
+        EPR_2005_08,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}NotificationMessage": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}NotificationMessage",
+        NotificationMessageHolderType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}Notify": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}Notify",
+        Notify,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}CurrentTime": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}CurrentTime",
+        xs.DATE_TIME,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}TerminationTime": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}TerminationTime",
+        xs.DATE_TIME,
+        nillable=True,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}ProducerProperties": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}ProducerProperties",
+        BQueryExpressionType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}MessageContent": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}MessageContent",
+        BQueryExpressionType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}UseRaw": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}UseRaw",
+        UseRaw,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}Subscribe": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}Subscribe",
+        Subscribe,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}SubscribeResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}SubscribeResponse",
+        SubscribeResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}GetCurrentMessage": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}GetCurrentMessage",
+        GetCurrentMessage,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}GetCurrentMessageResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}GetCurrentMessageResponse",
+        GetCurrentMessageResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}SubscribeCreationFailedFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}SubscribeCreationFailedFault",
+        SubscribeCreationFailedFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}InvalidFilterFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}InvalidFilterFault",
+        InvalidFilterFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialectUnknownFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}TopicExpressionDialectUnknownFault",
+        TopicExpressionDialectUnknownFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}InvalidTopicExpressionFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}InvalidTopicExpressionFault",
+        InvalidTopicExpressionFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}TopicNotSupportedFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}TopicNotSupportedFault",
+        TopicNotSupportedFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}MultipleTopicsSpecifiedFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}MultipleTopicsSpecifiedFault",
+        MultipleTopicsSpecifiedFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}InvalidProducerPropertiesExpressionFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}InvalidProducerPropertiesExpressionFault",
+        InvalidProducerPropertiesExpressionFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}InvalidMessageContentExpressionFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}InvalidMessageContentExpressionFault",
+        InvalidMessageContentExpressionFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}UnrecognizedPolicyRequestFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}UnrecognizedPolicyRequestFault",
+        UnrecognizedPolicyRequestFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}UnsupportedPolicyRequestFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}UnsupportedPolicyRequestFault",
+        UnsupportedPolicyRequestFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}NotifyMessageNotSupportedFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}NotifyMessageNotSupportedFault",
+        NotifyMessageNotSupportedFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}UnacceptableInitialTerminationTimeFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}UnacceptableInitialTerminationTimeFault",
+        UnacceptableInitialTerminationTimeFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}NoCurrentMessageOnTopicFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}NoCurrentMessageOnTopicFault",
+        NoCurrentMessageOnTopicFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}GetMessages": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}GetMessages",
+        GetMessages,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}GetMessagesResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}GetMessagesResponse",
+        GetMessagesResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}DestroyPullPoint": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}DestroyPullPoint",
+        DestroyPullPoint,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}DestroyPullPointResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}DestroyPullPointResponse",
+        DestroyPullPointResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}UnableToGetMessagesFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}UnableToGetMessagesFault",
+        UnableToGetMessagesFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}UnableToDestroyPullPointFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}UnableToDestroyPullPointFault",
+        UnableToDestroyPullPointFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}CreatePullPoint": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}CreatePullPoint",
+        CreatePullPoint,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}CreatePullPointResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}CreatePullPointResponse",
+        CreatePullPointResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}UnableToCreatePullPointFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}UnableToCreatePullPointFault",
+        UnableToCreatePullPointFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}Renew": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}Renew",
+        Renew,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}RenewResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}RenewResponse",
+        RenewResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}UnacceptableTerminationTimeFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}UnacceptableTerminationTimeFault",
+        UnacceptableTerminationTimeFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}Unsubscribe": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}Unsubscribe",
+        Unsubscribe,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}UnsubscribeResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}UnsubscribeResponse",
+        UnsubscribeResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}UnableToDestroySubscriptionFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}UnableToDestroySubscriptionFault",
+        UnableToDestroySubscriptionFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}PauseSubscription": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}PauseSubscription",
+        PauseSubscription,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}PauseSubscriptionResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}PauseSubscriptionResponse",
+        PauseSubscriptionResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}ResumeSubscription": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}ResumeSubscription",
+        ResumeSubscription,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}ResumeSubscriptionResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}ResumeSubscriptionResponse",
+        ResumeSubscriptionResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}PauseFailedFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}PauseFailedFault",
+        PauseFailedFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/b-2}ResumeFailedFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/b-2}ResumeFailedFault",
+        ResumeFailedFaultType,
     ),
     "{http://gridware.org/samples/counter}CounterKey": GlobalElement(
         "{http://gridware.org/samples/counter}CounterKey",

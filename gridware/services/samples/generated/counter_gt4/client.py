@@ -10,29 +10,38 @@ from gridware.codegen.runtime.operation import Bare, OperationBinding, Wrapped
 from gridware.container.addressing import EndpointReference
 from gridware.container.faults import Fault
 from gridware.container.proxy import AsyncServiceProxy, ServiceProxy
+from lxml import etree
 
 from . import types as types_
 from .faults import (
+    BaseNotificationResourceUnknownFault,
     InvalidQueryExpressionFault,
     InvalidResourcePropertyQNameFault,
     InvalidSetResourcePropertiesRequestContentFault,
+    InvalidTopicExpressionFault,
+    NoCurrentMessageOnTopicFault,
     QueryEvaluationErrorFault,
     ResourceLifetimeResourceUnknownFault,
     ResourceNotDestroyedFault,
     ResourceUnknownFault,
     SetResourcePropertyRequestFailedFault,
+    SubscribeCreationFailedFault,
     TerminationTimeChangeRejectedFault,
+    TopicNotSupportedFault,
+    TopicPathDialectUnknownFault,
     UnableToModifyResourcePropertyFault,
     UnableToSetTerminationTimeFault,
     UnknownQueryExpressionDialectFault,
 )
 from .types import (
     ELEMENTS,
+    GetCurrentMessageResponse,
     GetMultipleResourcePropertiesResponse,
     GetResourcePropertyResponse,
     QueryExpressionType,
     QueryResourcePropertiesResponse,
     SetTerminationTimeResponse,
+    TopicExpressionType,
 )
 
 COUNTER_PORT_TYPE_OPERATIONS: dict[str, OperationBinding] = {
@@ -155,17 +164,65 @@ COUNTER_PORT_TYPE_OPERATIONS: dict[str, OperationBinding] = {
         ),
         "http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceLifetime/SetTerminationTimeResponse",
     ),
+    "Subscribe": OperationBinding(
+        "Subscribe",
+        "http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification/Subscribe",
+        Wrapped(
+            ELEMENTS[
+                "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Subscribe"
+            ],
+            (
+                "consumer_reference",
+                "topic_expression",
+                "use_notify",
+                "precondition",
+                "selector",
+                "subscription_policy",
+                "initial_termination_time",
+            ),
+        ),
+        Wrapped(
+            ELEMENTS[
+                "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeResponse"
+            ],
+            ("subscription_reference",),
+        ),
+        "http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification/SubscribeResponse",
+    ),
+    "GetCurrentMessage": OperationBinding(
+        "GetCurrentMessage",
+        "http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification/GetCurrentMessage",
+        Wrapped(
+            ELEMENTS[
+                "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}GetCurrentMessage"
+            ],
+            ("topic",),
+        ),
+        Bare(
+            ELEMENTS[
+                "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}GetCurrentMessageResponse"
+            ],
+            "result",
+        ),
+        "http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification/GetCurrentMessageResponse",
+    ),
 }
 COUNTER_PORT_TYPE_FAULTS: dict[str, type[Fault]] = {
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResourceUnknownFault": BaseNotificationResourceUnknownFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceProperties-1.2-draft-01.xsd}InvalidQueryExpressionFault": InvalidQueryExpressionFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceProperties-1.2-draft-01.xsd}InvalidResourcePropertyQNameFault": InvalidResourcePropertyQNameFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceProperties-1.2-draft-01.xsd}InvalidSetResourcePropertiesRequestContentFault": InvalidSetResourcePropertiesRequestContentFault,
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}InvalidTopicExpressionFault": InvalidTopicExpressionFault,
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NoCurrentMessageOnTopicFault": NoCurrentMessageOnTopicFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceProperties-1.2-draft-01.xsd}QueryEvaluationErrorFault": QueryEvaluationErrorFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceLifetime-1.2-draft-01.xsd}ResourceUnknownFault": ResourceLifetimeResourceUnknownFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceLifetime-1.2-draft-01.xsd}ResourceNotDestroyedFault": ResourceNotDestroyedFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceProperties-1.2-draft-01.xsd}ResourceUnknownFault": ResourceUnknownFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceProperties-1.2-draft-01.xsd}SetResourcePropertyRequestFailedFault": SetResourcePropertyRequestFailedFault,
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeCreationFailedFault": SubscribeCreationFailedFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceLifetime-1.2-draft-01.xsd}TerminationTimeChangeRejectedFault": TerminationTimeChangeRejectedFault,
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicNotSupportedFault": TopicNotSupportedFault,
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicPathDialectUnknownFault": TopicPathDialectUnknownFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceProperties-1.2-draft-01.xsd}UnableToModifyResourcePropertyFault": UnableToModifyResourcePropertyFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceLifetime-1.2-draft-01.xsd}UnableToSetTerminationTimeFault": UnableToSetTerminationTimeFault,
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceProperties-1.2-draft-01.xsd}UnknownQueryExpressionDialectFault": UnknownQueryExpressionDialectFault,
@@ -271,6 +328,49 @@ class CounterPortTypeClient(ServiceProxy):
         result: SetTerminationTimeResponse = self._invoke(
             COUNTER_PORT_TYPE_OPERATIONS["SetTerminationTime"],
             {"requested_termination_time": requested_termination_time},
+        )
+        return result
+
+    def Subscribe(
+        self,
+        consumer_reference: EndpointReference,
+        topic_expression: TopicExpressionType,
+        use_notify: bool | None = None,
+        precondition: QueryExpressionType | None = None,
+        selector: QueryExpressionType | None = None,
+        subscription_policy: etree._Element | None = None,
+        initial_termination_time: datetime | None = None,
+    ) -> EndpointReference | None:
+        """WS-BaseNotification (2004/06 draft) Subscribe: the counter is a
+        NotificationProducer (topic tns:Value). Raises
+        BaseNotificationResourceUnknownFault, SubscribeCreationFailedFault,
+        TopicPathDialectUnknownFault.
+        """
+        result: EndpointReference | None = self._invoke(
+            COUNTER_PORT_TYPE_OPERATIONS["Subscribe"],
+            {
+                "consumer_reference": consumer_reference,
+                "topic_expression": topic_expression,
+                "use_notify": use_notify,
+                "precondition": precondition,
+                "selector": selector,
+                "subscription_policy": subscription_policy,
+                "initial_termination_time": initial_termination_time,
+            },
+        )
+        return result
+
+    def GetCurrentMessage(
+        self,
+        topic: TopicExpressionType,
+    ) -> GetCurrentMessageResponse:
+        """The GetCurrentMessage operation. Raises
+        BaseNotificationResourceUnknownFault, InvalidTopicExpressionFault,
+        TopicNotSupportedFault, NoCurrentMessageOnTopicFault.
+        """
+        result: GetCurrentMessageResponse = self._invoke(
+            COUNTER_PORT_TYPE_OPERATIONS["GetCurrentMessage"],
+            {"topic": topic},
         )
         return result
 
@@ -380,19 +480,68 @@ class CounterPortTypeAsyncClient(AsyncServiceProxy):
         )
         return result
 
+    async def Subscribe(
+        self,
+        consumer_reference: EndpointReference,
+        topic_expression: TopicExpressionType,
+        use_notify: bool | None = None,
+        precondition: QueryExpressionType | None = None,
+        selector: QueryExpressionType | None = None,
+        subscription_policy: etree._Element | None = None,
+        initial_termination_time: datetime | None = None,
+    ) -> EndpointReference | None:
+        """WS-BaseNotification (2004/06 draft) Subscribe: the counter is a
+        NotificationProducer (topic tns:Value). Raises
+        BaseNotificationResourceUnknownFault, SubscribeCreationFailedFault,
+        TopicPathDialectUnknownFault.
+        """
+        result: EndpointReference | None = await self._ainvoke(
+            COUNTER_PORT_TYPE_OPERATIONS["Subscribe"],
+            {
+                "consumer_reference": consumer_reference,
+                "topic_expression": topic_expression,
+                "use_notify": use_notify,
+                "precondition": precondition,
+                "selector": selector,
+                "subscription_policy": subscription_policy,
+                "initial_termination_time": initial_termination_time,
+            },
+        )
+        return result
+
+    async def GetCurrentMessage(
+        self,
+        topic: TopicExpressionType,
+    ) -> GetCurrentMessageResponse:
+        """The GetCurrentMessage operation. Raises
+        BaseNotificationResourceUnknownFault, InvalidTopicExpressionFault,
+        TopicNotSupportedFault, NoCurrentMessageOnTopicFault.
+        """
+        result: GetCurrentMessageResponse = await self._ainvoke(
+            COUNTER_PORT_TYPE_OPERATIONS["GetCurrentMessage"],
+            {"topic": topic},
+        )
+        return result
+
 
 __all__ = [
+    "BaseNotificationResourceUnknownFault",
     "CounterPortTypeAsyncClient",
     "CounterPortTypeClient",
     "InvalidQueryExpressionFault",
     "InvalidResourcePropertyQNameFault",
     "InvalidSetResourcePropertiesRequestContentFault",
+    "InvalidTopicExpressionFault",
+    "NoCurrentMessageOnTopicFault",
     "QueryEvaluationErrorFault",
     "ResourceLifetimeResourceUnknownFault",
     "ResourceNotDestroyedFault",
     "ResourceUnknownFault",
     "SetResourcePropertyRequestFailedFault",
+    "SubscribeCreationFailedFault",
     "TerminationTimeChangeRejectedFault",
+    "TopicNotSupportedFault",
+    "TopicPathDialectUnknownFault",
     "UnableToModifyResourcePropertyFault",
     "UnableToSetTerminationTimeFault",
     "UnknownQueryExpressionDialectFault",

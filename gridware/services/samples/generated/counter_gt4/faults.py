@@ -170,16 +170,94 @@ class TerminationTimeChangeRejectedFault(
     ]
 
 
+class BaseNotificationResourceUnknownFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResourceUnknownFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResourceUnknownFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResourceUnknownFault"
+    ]
+
+
+class SubscribeCreationFailedFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeCreationFailedFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeCreationFailedFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeCreationFailedFault"
+    ]
+
+
+class TopicPathDialectUnknownFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicPathDialectUnknownFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicPathDialectUnknownFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicPathDialectUnknownFault"
+    ]
+
+
+class InvalidTopicExpressionFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}InvalidTopicExpressionFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}InvalidTopicExpressionFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}InvalidTopicExpressionFault"
+    ]
+
+
+class TopicNotSupportedFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicNotSupportedFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicNotSupportedFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicNotSupportedFault"
+    ]
+
+
+class NoCurrentMessageOnTopicFault(TypedFaultMixin, faults.SenderFault):
+    """The fault element
+    {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NoCurrentMessageOnTopicFault;
+    ``detail_value`` is its typed detail.
+    """
+
+    element = "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NoCurrentMessageOnTopicFault"
+    detail_element = ELEMENTS[
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NoCurrentMessageOnTopicFault"
+    ]
+
+
 __all__ = [
+    "BaseNotificationResourceUnknownFault",
     "InvalidQueryExpressionFault",
     "InvalidResourcePropertyQNameFault",
     "InvalidSetResourcePropertiesRequestContentFault",
+    "InvalidTopicExpressionFault",
+    "NoCurrentMessageOnTopicFault",
     "QueryEvaluationErrorFault",
     "ResourceLifetimeResourceUnknownFault",
     "ResourceNotDestroyedFault",
     "ResourceUnknownFault",
     "SetResourcePropertyRequestFailedFault",
+    "SubscribeCreationFailedFault",
     "TerminationTimeChangeRejectedFault",
+    "TopicNotSupportedFault",
+    "TopicPathDialectUnknownFault",
     "UnableToModifyResourcePropertyFault",
     "UnableToSetTerminationTimeFault",
     "UnknownQueryExpressionDialectFault",

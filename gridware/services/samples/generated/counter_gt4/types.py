@@ -239,6 +239,63 @@ class TerminationTimeChangeRejectedFaultType(BaseFaultType):
 
 
 @dataclass(slots=True, kw_only=True)
+class TopicExpressionType(Complex):
+    """The complex type {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicExpressionType."""
+
+    content: list[str | Tagged | etree._Element] = field(default_factory=list)
+    dialect: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class NotificationMessageHolderType(Complex):
+    """The complex type {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NotificationMessageHolderType."""
+
+    topic: TopicExpressionType
+    message: etree._Element
+    producer_reference: EndpointReference | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class BaseNotificationResourceUnknownFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResourceUnknownFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class SubscribeCreationFailedFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeCreationFailedFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class TopicPathDialectUnknownFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicPathDialectUnknownFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class InvalidTopicExpressionFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}InvalidTopicExpressionFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class TopicNotSupportedFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicNotSupportedFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class NoCurrentMessageOnTopicFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NoCurrentMessageOnTopicFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class PauseFailedFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseFailedFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
+class ResumeFailedFaultType(BaseFaultType):
+    """The complex type {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeFailedFaultType."""
+
+
+@dataclass(slots=True, kw_only=True)
 class GetResourcePropertyResponse(Complex):
     """The element {http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceProperties-1.2-draft-01.xsd}GetResourcePropertyResponse."""
 
@@ -329,12 +386,102 @@ class SetTerminationTimeResponse(Complex):
 
 
 @dataclass(slots=True, kw_only=True)
+class Subscribe(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Subscribe."""
+
+    consumer_reference: EndpointReference
+    topic_expression: TopicExpressionType
+    use_notify: bool | None = None
+    precondition: QueryExpressionType | None = None
+    selector: QueryExpressionType | None = None
+    subscription_policy: etree._Element | None = None
+    initial_termination_time: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class NotificationProducerRP(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NotificationProducerRP."""
+
+    fixed_topic_set: bool
+    topic: list[TopicExpressionType] = field(default_factory=list)
+    topic_expression_dialects: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True)
+class SubscriptionManagerRP(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscriptionManagerRP."""
+
+    current_time: datetime
+    termination_time: datetime | None
+    consumer_reference: EndpointReference
+    topic_expression: TopicExpressionType
+    use_notify: bool
+    precondition: QueryExpressionType | None = None
+    selector: QueryExpressionType | None = None
+    subscription_policy: etree._Element | None = None
+    creation_time: datetime | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Notify(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Notify."""
+
+    notification_message: list[NotificationMessageHolderType] = field(
+        default_factory=list
+    )
+
+
+@dataclass(slots=True, kw_only=True)
+class SubscribeResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeResponse."""
+
+    subscription_reference: EndpointReference | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class GetCurrentMessage(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}GetCurrentMessage."""
+
+    topic: TopicExpressionType
+
+
+@dataclass(slots=True, kw_only=True)
+class GetCurrentMessageResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}GetCurrentMessageResponse."""
+
+    any: etree._Element
+
+
+@dataclass(slots=True, kw_only=True)
+class PauseSubscription(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseSubscription."""
+
+
+@dataclass(slots=True, kw_only=True)
+class PauseSubscriptionResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseSubscriptionResponse."""
+
+
+@dataclass(slots=True, kw_only=True)
+class ResumeSubscription(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeSubscription."""
+
+
+@dataclass(slots=True, kw_only=True)
+class ResumeSubscriptionResponse(Complex):
+    """The element {http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeSubscriptionResponse."""
+
+
+@dataclass(slots=True, kw_only=True)
 class CounterResourceProperties(Complex):
     """The element {http://gridware.org/samples/counter}CounterResourceProperties."""
 
     value: int
+    fixed_topic_set: bool
     current_time: datetime
     termination_time: datetime | None
+    topic: list[TopicExpressionType] = field(default_factory=list)
+    topic_expression_dialects: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -1010,6 +1157,339 @@ TerminationTimeChangeRejectedFaultType.__binding__ = ComplexBinding(
         ),
     ),
 )
+TopicExpressionType.__binding__ = ComplexBinding(
+    TopicExpressionType,
+    type_name="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicExpressionType",
+    content=(
+        Any_(
+            "any",
+            "##any",
+            "http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd",
+            min=0,
+            max=1,
+        ),
+    ),
+    attributes=(Attribute("dialect", "Dialect", xs.ANY_URI),),
+    mixed="content",
+)
+NotificationMessageHolderType.__binding__ = ComplexBinding(
+    NotificationMessageHolderType,
+    type_name="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NotificationMessageHolderType",
+    content=(
+        Element(
+            "topic",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Topic",
+            TopicExpressionType,
+        ),
+        Element(
+            "producer_reference",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ProducerReference",
+            EPR_2004_03,
+            min=0,
+        ),
+        Element(
+            "message",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Message",
+            ANY_ELEMENT,
+        ),
+    ),
+)
+BaseNotificationResourceUnknownFaultType.__binding__ = ComplexBinding(
+    BaseNotificationResourceUnknownFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResourceUnknownFaultType",
+    content=(
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Originator",
+            EPR_2004_03,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}FaultCause",
+            BaseFaultType,
+            min=0,
+            max=None,
+        ),
+    ),
+)
+SubscribeCreationFailedFaultType.__binding__ = ComplexBinding(
+    SubscribeCreationFailedFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeCreationFailedFaultType",
+    content=(
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Originator",
+            EPR_2004_03,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}FaultCause",
+            BaseFaultType,
+            min=0,
+            max=None,
+        ),
+    ),
+)
+TopicPathDialectUnknownFaultType.__binding__ = ComplexBinding(
+    TopicPathDialectUnknownFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicPathDialectUnknownFaultType",
+    content=(
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Originator",
+            EPR_2004_03,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}FaultCause",
+            BaseFaultType,
+            min=0,
+            max=None,
+        ),
+    ),
+)
+InvalidTopicExpressionFaultType.__binding__ = ComplexBinding(
+    InvalidTopicExpressionFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}InvalidTopicExpressionFaultType",
+    content=(
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Originator",
+            EPR_2004_03,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}FaultCause",
+            BaseFaultType,
+            min=0,
+            max=None,
+        ),
+    ),
+)
+TopicNotSupportedFaultType.__binding__ = ComplexBinding(
+    TopicNotSupportedFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicNotSupportedFaultType",
+    content=(
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Originator",
+            EPR_2004_03,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}FaultCause",
+            BaseFaultType,
+            min=0,
+            max=None,
+        ),
+    ),
+)
+NoCurrentMessageOnTopicFaultType.__binding__ = ComplexBinding(
+    NoCurrentMessageOnTopicFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NoCurrentMessageOnTopicFaultType",
+    content=(
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Originator",
+            EPR_2004_03,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}FaultCause",
+            BaseFaultType,
+            min=0,
+            max=None,
+        ),
+    ),
+)
+PauseFailedFaultType.__binding__ = ComplexBinding(
+    PauseFailedFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseFailedFaultType",
+    content=(
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Originator",
+            EPR_2004_03,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}FaultCause",
+            BaseFaultType,
+            min=0,
+            max=None,
+        ),
+    ),
+)
+ResumeFailedFaultType.__binding__ = ComplexBinding(
+    ResumeFailedFaultType,
+    type_name="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeFailedFaultType",
+    content=(
+        Element(
+            "timestamp",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Timestamp",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "originator",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Originator",
+            EPR_2004_03,
+            min=0,
+        ),
+        Element(
+            "error_code",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}ErrorCode",
+            BaseFaultTypeErrorCode,
+            min=0,
+        ),
+        Element(
+            "description",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}Description",
+            BaseFaultTypeDescription,
+            min=0,
+            max=None,
+        ),
+        Element(
+            "fault_cause",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-BaseFaults-1.2-draft-01.xsd}FaultCause",
+            BaseFaultType,
+            min=0,
+            max=None,
+        ),
+    ),
+)
 GetResourcePropertyResponse.__binding__ = ComplexBinding(
     GetResourcePropertyResponse,
     element_tag="{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceProperties-1.2-draft-01.xsd}GetResourcePropertyResponse",
@@ -1182,11 +1662,218 @@ SetTerminationTimeResponse.__binding__ = ComplexBinding(
         ),
     ),
 )
+Subscribe.__binding__ = ComplexBinding(
+    Subscribe,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Subscribe",
+    content=(
+        Element(
+            "consumer_reference",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ConsumerReference",
+            EPR_2004_03,
+        ),
+        Element(
+            "topic_expression",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicExpression",
+            TopicExpressionType,
+        ),
+        Element(
+            "use_notify",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}UseNotify",
+            xs.BOOLEAN,
+            min=0,
+            default="true",
+        ),
+        Element(
+            "precondition",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Precondition",
+            QueryExpressionType,
+            min=0,
+        ),
+        Element(
+            "selector",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Selector",
+            QueryExpressionType,
+            min=0,
+        ),
+        Element(
+            "subscription_policy",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscriptionPolicy",
+            ANY_ELEMENT,
+            min=0,
+        ),
+        Element(
+            "initial_termination_time",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}InitialTerminationTime",
+            xs.DATE_TIME,
+            min=0,
+        ),
+    ),
+)
+NotificationProducerRP.__binding__ = ComplexBinding(
+    NotificationProducerRP,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NotificationProducerRP",
+    content=(
+        Element(
+            "topic",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Topic",
+            TopicExpressionType,
+            max=None,
+        ),
+        Element(
+            "fixed_topic_set",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}FixedTopicSet",
+            xs.BOOLEAN,
+        ),
+        Element(
+            "topic_expression_dialects",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicExpressionDialects",
+            xs.ANY_URI,
+            max=None,
+        ),
+    ),
+)
+SubscriptionManagerRP.__binding__ = ComplexBinding(
+    SubscriptionManagerRP,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscriptionManagerRP",
+    content=(
+        Element(
+            "current_time",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceLifetime-1.2-draft-01.xsd}CurrentTime",
+            xs.DATE_TIME,
+        ),
+        Element(
+            "termination_time",
+            "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceLifetime-1.2-draft-01.xsd}TerminationTime",
+            xs.DATE_TIME,
+            nillable=True,
+        ),
+        Element(
+            "consumer_reference",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ConsumerReference",
+            EPR_2004_03,
+        ),
+        Element(
+            "topic_expression",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicExpression",
+            TopicExpressionType,
+        ),
+        Element(
+            "use_notify",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}UseNotify",
+            xs.BOOLEAN,
+        ),
+        Element(
+            "precondition",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Precondition",
+            QueryExpressionType,
+            min=0,
+        ),
+        Element(
+            "selector",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Selector",
+            QueryExpressionType,
+            min=0,
+        ),
+        Element(
+            "subscription_policy",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscriptionPolicy",
+            ANY_ELEMENT,
+            min=0,
+        ),
+        Element(
+            "creation_time",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}CreationTime",
+            xs.DATE_TIME,
+            min=0,
+        ),
+    ),
+)
+Notify.__binding__ = ComplexBinding(
+    Notify,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Notify",
+    content=(
+        Element(
+            "notification_message",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NotificationMessage",
+            NotificationMessageHolderType,
+            max=None,
+        ),
+    ),
+)
+SubscribeResponse.__binding__ = ComplexBinding(
+    SubscribeResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeResponse",
+    content=(
+        Element(
+            "subscription_reference",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscriptionReference",
+            EPR_2004_03,
+            min=0,
+        ),
+    ),
+)
+GetCurrentMessage.__binding__ = ComplexBinding(
+    GetCurrentMessage,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}GetCurrentMessage",
+    content=(
+        Element(
+            "topic",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Topic",
+            TopicExpressionType,
+        ),
+    ),
+)
+GetCurrentMessageResponse.__binding__ = ComplexBinding(
+    GetCurrentMessageResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}GetCurrentMessageResponse",
+    content=(
+        Any_(
+            "any",
+            "##any",
+            "http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd",
+            min=1,
+            max=1,
+        ),
+    ),
+)
+PauseSubscription.__binding__ = ComplexBinding(
+    PauseSubscription,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseSubscription",
+)
+PauseSubscriptionResponse.__binding__ = ComplexBinding(
+    PauseSubscriptionResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseSubscriptionResponse",
+)
+ResumeSubscription.__binding__ = ComplexBinding(
+    ResumeSubscription,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeSubscription",
+)
+ResumeSubscriptionResponse.__binding__ = ComplexBinding(
+    ResumeSubscriptionResponse,
+    element_tag="{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeSubscriptionResponse",
+)
 CounterResourceProperties.__binding__ = ComplexBinding(
     CounterResourceProperties,
     element_tag="{http://gridware.org/samples/counter}CounterResourceProperties",
     content=(
         Element("value", "{http://gridware.org/samples/counter}Value", xs.INT),
+        Element(
+            "topic",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Topic",
+            TopicExpressionType,
+            max=None,
+        ),
+        Element(
+            "fixed_topic_set",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}FixedTopicSet",
+            xs.BOOLEAN,
+        ),
+        Element(
+            "topic_expression_dialects",
+            "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicExpressionDialects",
+            xs.ANY_URI,
+            max=None,
+        ),
         Element(
             "current_time",
             "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceLifetime-1.2-draft-01.xsd}CurrentTime",
@@ -1390,6 +2077,122 @@ ELEMENTS: dict[str, GlobalElement] = {
     "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceLifetime-1.2-draft-01.xsd}TerminationTimeChangeRejectedFault": GlobalElement(
         "{http://docs.oasis-open.org/wsrf/2004/06/wsrf-WS-ResourceLifetime-1.2-draft-01.xsd}TerminationTimeChangeRejectedFault",
         TerminationTimeChangeRejectedFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Subscribe": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Subscribe",
+        Subscribe,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicExpression": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicExpression",
+        TopicExpressionType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Topic": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Topic",
+        TopicExpressionType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}FixedTopicSet": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}FixedTopicSet",
+        xs.BOOLEAN,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicExpressionDialects": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicExpressionDialects",
+        xs.ANY_URI,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ConsumerReference": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ConsumerReference",
+        EPR_2004_03,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}UseNotify": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}UseNotify",
+        xs.BOOLEAN,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Precondition": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Precondition",
+        QueryExpressionType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Selector": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Selector",
+        QueryExpressionType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscriptionPolicy": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscriptionPolicy",
+        ANY_ELEMENT,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}CreationTime": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}CreationTime",
+        xs.DATE_TIME,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NotificationProducerRP": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NotificationProducerRP",
+        NotificationProducerRP,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscriptionManagerRP": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscriptionManagerRP",
+        SubscriptionManagerRP,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Notify": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}Notify",
+        Notify,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeResponse",
+        SubscribeResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}GetCurrentMessage": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}GetCurrentMessage",
+        GetCurrentMessage,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}GetCurrentMessageResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}GetCurrentMessageResponse",
+        GetCurrentMessageResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResourceUnknownFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResourceUnknownFault",
+        BaseNotificationResourceUnknownFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeCreationFailedFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}SubscribeCreationFailedFault",
+        SubscribeCreationFailedFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicPathDialectUnknownFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicPathDialectUnknownFault",
+        TopicPathDialectUnknownFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}InvalidTopicExpressionFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}InvalidTopicExpressionFault",
+        InvalidTopicExpressionFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicNotSupportedFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}TopicNotSupportedFault",
+        TopicNotSupportedFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NoCurrentMessageOnTopicFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}NoCurrentMessageOnTopicFault",
+        NoCurrentMessageOnTopicFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseSubscription": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseSubscription",
+        PauseSubscription,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseSubscriptionResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseSubscriptionResponse",
+        PauseSubscriptionResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeSubscription": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeSubscription",
+        ResumeSubscription,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeSubscriptionResponse": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeSubscriptionResponse",
+        ResumeSubscriptionResponse,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseFailedFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}PauseFailedFault",
+        PauseFailedFaultType,
+    ),
+    "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeFailedFault": GlobalElement(
+        "{http://docs.oasis-open.org/wsn/2004/06/wsn-WS-BaseNotification-1.2-draft-01.xsd}ResumeFailedFault",
+        ResumeFailedFaultType,
     ),
     "{http://gridware.org/samples/counter}CounterKey": GlobalElement(
         "{http://gridware.org/samples/counter}CounterKey",
