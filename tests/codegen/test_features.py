@@ -1038,10 +1038,6 @@ INVALID_DOCUMENTS = [
         "pattern with a hyphen before a class",
         f"<f:Item {NS}><f:sku>12-AB</f:sku></f:Item>",
         ["Item/sku", "'12-AB'", "pattern", "Sku"],
-        marks=xfail(
-            "simpletypes._xsd_regex returns None (pattern silently not checked) for any pattern "
-            "containing '-[', meant for class subtraction but also matching '\\d{3}-[A-Z]{2}'"
-        ),
     ),
     case(
         "length",

@@ -12,6 +12,7 @@ import binascii
 import calendar
 import math
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
@@ -559,21 +560,105 @@ def simple_type(spec: SimpleType | str | type) -> SimpleType:
 # -- derived simple types ---------------------------------------------------------------------
 
 
+class _Unsupported(Exception):
+    pass
+
+
+class PatternNotCheckedWarning(UserWarning):
+    """A schema pattern the runtime cannot check (it is skipped, with this warning)."""
+
+
+# the multi-character escapes of XML Schema, as bodies of a character class
+_CLASS_ESCAPES = {
+    "i": _NAME_START + ":",
+    "c": _NAME_CHAR + ":",
+    "s": " \\t\\n\\r",
+    "d": "0-9",
+}
+
+
 def _xsd_regex(pattern: str) -> re.Pattern[str] | None:
     """Compile an XML Schema regular expression (implicitly anchored), or ``None``
-    when it uses constructs Python's ``re`` has no equivalent for."""
-    translated = (
-        pattern.replace("\\i", f"[{_NAME_START}:]")
-        .replace("\\c", f"[{_NAME_CHAR}:]")
-        .replace("\\I", f"[^{_NAME_START}:]")
-        .replace("\\C", f"[^{_NAME_CHAR}:]")
-    )
-    if "\\p{" in translated or "\\P{" in translated or "-[" in translated:
-        return None
+    when it uses constructs Python's ``re`` cannot express (Unicode categories)."""
     try:
-        return re.compile(translated)
-    except re.error:
+        return re.compile(_translate(pattern))
+    except (_Unsupported, re.error):
         return None
+
+
+def _translate(p: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(p):
+        c = p[i]
+        if c == "\\":
+            out.append(_escape(p[i + 1 : i + 2], in_class=False))
+            i += 2
+        elif c == "[":
+            text, i = _char_class(p, i)
+            out.append(text)
+        elif c in "^$":
+            out.append("\\" + c)  # not anchors in XML Schema
+            i += 1
+        elif c == ".":
+            out.append("[^\\n\\r]")
+            i += 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _escape(e: str, *, in_class: bool) -> str:
+    if e in ("i", "c"):
+        body = _CLASS_ESCAPES[e]
+        return body if in_class else f"[{body}]"
+    if e in ("I", "C"):
+        if in_class:
+            raise _Unsupported
+        return f"[^{_CLASS_ESCAPES[e.lower()]}]"
+    if e in ("p", "P"):
+        raise _Unsupported  # Unicode categories and blocks: not in Python's re
+    if e == "":
+        raise _Unsupported
+    return "\\" + e
+
+
+def _char_class(p: str, i: int) -> tuple[str, int]:
+    """``[...]`` at ``i`` (with XML Schema class subtraction ``[a-z-[aeiou]]``)."""
+    i += 1
+    negated = p.startswith("^", i)
+    if negated:
+        i += 1
+    body: list[str] = []
+    first = True
+    while i < len(p):
+        c = p[i]
+        if c == "]" and not first:
+            return _class_text(body, negated, None), i + 1
+        if c == "-" and p.startswith("-[", i):
+            sub, i = _char_class(p, i + 1)
+            if not p.startswith("]", i):
+                raise _Unsupported
+            return _class_text(body, negated, sub), i + 1
+        if c == "\\":
+            body.append(_escape(p[i + 1 : i + 2], in_class=True))
+            i += 2
+        elif c in "[^":
+            body.append("\\" + c)
+            i += 1
+        else:
+            body.append(c)
+            i += 1
+        first = False
+    raise _Unsupported  # unterminated class
+
+
+def _class_text(body: list[str], negated: bool, subtracted: str | None) -> str:
+    cls = f"[{'^' if negated else ''}{''.join(body)}]"
+    if subtracted is None:
+        return cls
+    return f"(?:(?!{subtracted}){cls})"
 
 
 def _digits(value: Decimal | int) -> tuple[int, int]:
@@ -617,7 +702,18 @@ def restrict(
         )
         if v is not None
     ]
-    regexes = [r for r in (_xsd_regex(p) for p in patterns or []) if r is not None]
+    regexes = []
+    for pattern in patterns or []:
+        compiled = _xsd_regex(pattern)
+        if compiled is None:
+            warnings.warn(
+                f"{name}: pattern {pattern!r} uses XML Schema regular-expression features "
+                "Python's re lacks (Unicode categories); it is not checked",
+                PatternNotCheckedWarning,
+                stacklevel=2,
+            )
+            continue
+        regexes.append(compiled)
     allowed = None
     if enumeration:
         allowed = {base.format(base.parse(v)) for v in enumeration if base.parse_in is None}
