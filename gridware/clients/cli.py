@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 from lxml import etree
 
 from gridware import __version__
-from gridware.clients import index_cli, security_cli
+from gridware.clients import index_cli, security_cli, wsn_cli
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -553,6 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     security_cli.add_commands(sub)
     index_cli.add_commands(sub)
+    wsn_cli.add_commands(sub)
 
     from gridware.codegen import cli as codegen_cli
 

@@ -23,8 +23,9 @@ version of its dialect set (WS-BaseNotification 1.3 with WSRF 1.2, the 2004/06
 draft with GT4), and the WS-Topics resource properties (``TopicExpression``,
 ``FixedTopicSet``, ``TopicExpressionDialect``, ``TopicSet``; the draft's ``Topic``,
 ``FixedTopicSet``, ``TopicExpressionDialects``).  Subscriptions live in the
-container's subscription manager (deployed with the first producer, see
-:mod:`gridware.container.wsn.subscription`); delivery is asynchronous (see
+container's subscription manager (deployed with the first producer of the dialect
+set, with a persistent home when that producer has one; or deploy one yourself
+first, see :mod:`gridware.container.wsn.subscription`); delivery is asynchronous (see
 :mod:`gridware.container.wsn.delivery`), tuned per producer with::
 
     [service.options.notification]
@@ -239,8 +240,13 @@ class NotificationProducer(Service):
             if isinstance(service, SubscriptionManagerBase) and service.dialect is self.dialect:
                 self.manager = service
                 return
-        manager = manager_class(self.dialect)(MANAGER_NAMES[self.dialect.name])
-        deployed = container.deploy(manager)
+        cls = manager_class(self.dialect)
+        name = MANAGER_NAMES[self.dialect.name]
+        options: dict[str, Any] = {}
+        store = getattr(self.home, "store", None)  # a persistent home: so are subscriptions
+        if store is not None and name not in getattr(store, "homes", {}):
+            options["home"] = store.home(name, cls.resource_class)
+        deployed = container.deploy(cls(name, **options))
         assert isinstance(deployed, SubscriptionManagerBase)
         self.manager = deployed
 

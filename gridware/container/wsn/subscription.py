@@ -211,9 +211,12 @@ class SubscriptionManagerBase(Service):
         """Re-arm delivery for the subscriptions the home already holds (a restart)."""
         assert self.home is not None
         n = 0
+        now = utcnow()
         for resource in list(self.home.values()):
             if resource.key in self.active:
                 continue
+            if resource.termination_time is not None and resource.termination_time <= now:
+                continue  # expired while the container was down: the sweeper ends it
             try:
                 self.activate(resource)
                 n += 1
