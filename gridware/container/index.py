@@ -363,6 +363,9 @@ class IndexLogic(ServiceGroupLogic):
         self._registered: dict[tuple[str, str | None], str] = {}  # container registrations
         self._hooked: set[str] = set()
         self._parsed: dict[str, tuple[str, Element]] = {}  # entry key -> (xml, element)
+        self._specs: dict[str, tuple[str, PollSpec]] = {}
+        self._locality: dict[str, tuple[str, str | None] | None] = {}
+        self._infos: dict[str, tuple[Service, int | None, Element]] = {}
         self._ticker: task.LoopingCall | None = None
         self._agent: Any = None
         self._registering = False  # the container's own index, registering its services
@@ -489,7 +492,7 @@ class IndexLogic(ServiceGroupLogic):
             self.container.reactor.callFromThread(self._member_destroyed, service_name, resource)
             return
         for entry in self.live_entries():
-            local = self.local_service(entry.member())
+            local = self._local(entry)
             if local is not None and local[0].name == service_name and local[1] == resource.key:
                 self.remove_entry(entry.key, "the member was destroyed")
 
@@ -542,18 +545,65 @@ class IndexLogic(ServiceGroupLogic):
         poll = self._polls.pop(key, None)
         if poll is not None and poll.pending is not None:
             poll.pending.cancel()
-        self._parsed.pop(key, None)
+        for cache in (self._specs, self._locality):
+            cache.pop(key, None)
+        for which in ("config", "data"):
+            self._parsed.pop(f"{key}/{which}", None)
         for ident, registered in list(self._registered.items()):
             if registered == key:
                 del self._registered[ident]
 
     # -- Content -----------------------------------------------------------------------------
+    def entry_version(self, entry: Any) -> Any:
+        """What an entry's element is made of: a member in this container is read again
+        only when one of its properties changed (CurrentTime shows when it was read)."""
+        spec = self._spec(entry)
+        if spec.kind == "static":
+            return ("static", entry.config_xml, entry.data_xml)
+        local = self._local(entry)
+        if local is not None:
+            service, key = local
+            resource = None
+            if service.home is not None and (key is not None or service.singleton):
+                resource = service.home.get(key)
+            count = None
+            if spec.kind == "container" and key is None and service.home is not None:
+                count = None if service.singleton else len(service.home)
+            mark = _fingerprint(resource) if resource is not None else None
+            return ("local", service, resource, count, mark)
+        poll = self._polls.get(str(entry.key))
+        status = None
+        if poll is not None:
+            status = (poll.reachable, poll.failures, poll.error, poll.refreshed)
+        return ("remote", entry.config_xml, entry.data_xml, status)
+
     def _spec(self, entry: Any) -> PollSpec:
+        key = str(entry.key)
+        cached = self._specs.get(key)
+        if cached is not None and cached[0] is entry.config_xml:
+            return cached[1]
         config = self._element(entry, "config", entry.config_xml)
         try:
-            return parse_config(config)
+            spec = parse_config(config)
         except faults.Fault:
-            return PollSpec("static")
+            spec = PollSpec("static")
+        self._specs[key] = (entry.config_xml, spec)
+        return spec
+
+    def _local(self, entry: Any) -> tuple[Service, str | None] | None:
+        """The service of this container (and key) an entry's member is, if any."""
+        key = str(entry.key)
+        if key in self._locality:
+            found = self._locality[key]
+            if found is None:
+                return None
+            assert self.container is not None
+            service = self.container.services.get(found[0])
+            return (service, found[1]) if service is not None else None
+        local = self.local_service(entry.member())
+        if self.container is not None and self.container.listening is not None:
+            self._locality[key] = (local[0].name, local[1]) if local is not None else None
+        return local
 
     def _element(self, entry: AnyEntry, which: str, xml: str) -> Element | None:
         if not xml:
@@ -585,7 +635,7 @@ class IndexLogic(ServiceGroupLogic):
                 data.text = stored.text
                 data.extend(copy.deepcopy(c) for c in stored)
             return content
-        local = self.local_service(entry.member())
+        local = self._local(entry)
         if local is not None:
             for item in self._local_data(spec, *local):
                 _append(data, item)
@@ -608,7 +658,7 @@ class IndexLogic(ServiceGroupLogic):
         return content
 
     def _local_data(self, spec: PollSpec, service: Service, key: str | None) -> list[Element | str]:
-        """The data of a member in this container, read now."""
+        """The data of a member in this container, as it is now."""
         resource = None
         if service.home is not None and (key is not None or service.singleton):
             resource = service.home.get(key)
@@ -619,7 +669,10 @@ class IndexLogic(ServiceGroupLogic):
             out.append(self._service_info(service))
         if resource is None or service.wsrf is None:
             return out
-        doc = service.wsrf.table.document(resource)
+        return out + self._extract(spec, service.wsrf.table.document(resource))
+
+    def _extract(self, spec: PollSpec, doc: Element) -> list[Element | str]:
+        out: list[Element | str] = []
         if spec.kind in ("container", "document"):
             out.append(doc)
         elif spec.kind in ("property", "properties"):
@@ -635,6 +688,15 @@ class IndexLogic(ServiceGroupLogic):
         return out
 
     def _service_info(self, service: Service) -> Element:
+        count = len(service.home) if service.home is not None and not service.singleton else None
+        cached = self._infos.get(service.name)
+        if cached is not None and cached[0] is service and cached[1] == count:
+            return cached[2]
+        info = self._build_service_info(service, count)
+        self._infos[service.name] = (service, count, info)
+        return info
+
+    def _build_service_info(self, service: Service, count: int | None) -> Element:
         interfaces = [etree.QName(i) for i in sorted(service_interfaces(service))]
         uris = dict.fromkeys(q.namespace or "" for q in interfaces)
         prefixes = {uri: f"i{n}" for n, uri in enumerate(uris)}
@@ -647,8 +709,8 @@ class IndexLogic(ServiceGroupLogic):
             el.text = f"{prefixes[q.namespace or '']}:{q.localname}"
         if service.wsdl is not None:
             etree.SubElement(info, qname(GWI, "WSDL")).text = service.url + "?wsdl"
-        if service.home is not None and not service.singleton:
-            etree.SubElement(info, qname(GWI, "Resources")).text = str(len(service.home))
+        if count is not None:
+            etree.SubElement(info, qname(GWI, "Resources")).text = str(count)
         return info
 
     # -- the aggregator ----------------------------------------------------------------------
@@ -797,6 +859,12 @@ class IndexLogic(ServiceGroupLogic):
         )
         if self.drop_after and poll.failures >= self.drop_after:
             self.remove_entry(key, f"unreachable {poll.failures} times: {reason}")
+
+
+def _fingerprint(resource: Resource) -> tuple[Any, ...]:
+    """A snapshot of a resource's state (its stored properties and attributes, lists
+    copied), to tell cheaply whether its property document may have changed."""
+    return tuple((k, list(v) if isinstance(v, list) else v) for k, v in resource.__dict__.items())
 
 
 def _append(parent: Element, item: Element | str) -> None:

@@ -385,6 +385,8 @@ class ServiceGroupLogic(Service):
     ) -> None:
         super().__init__(name, dialect=dialect, options=options, home=home)
         self.container: Container | None = None
+        self._shells: dict[str, tuple[Element, Element]] = {}  # entry key -> its two EPRs
+        self._built: dict[str, tuple[Any, Any, Element]] = {}  # key -> (entry, version, Entry)
         self.rules = parse_rules(self.options.get("rules"), self.dialect) + self.default_rules()
         self.max_entries = _number(self.options, "max_entries", 0, int)
         self.interface_timeout = _number(self.options, "interface_timeout", 10.0, float)
@@ -599,12 +601,39 @@ class ServiceGroupLogic(Service):
         return [self.entry_element(e) for e in self.live_entries()]
 
     def entry_element(self, entry: AnyEntry) -> Element:
+        """The ``Entry`` element of one entry, kept while :meth:`entry_version` holds:
+        shared, so callers copy it (the WS-RF operations do) and never change it."""
+        key = str(entry.key)
+        version = self.entry_version(entry)
+        cached = self._built.get(key)
+        fresh = cached is not None and cached[0] is entry and cached[1] == version
+        if version is not None and cached is not None and fresh:
+            return cached[2]
+        el = self._build_entry_element(entry)
+        if version is None:
+            self._built.pop(key, None)
+        else:
+            self._built[key] = (entry, version, el)
+        return el
+
+    def entry_version(self, entry: AnyEntry) -> Any:
+        """A value that changes whenever the entry's element would (``None``: build it
+        on every read).  The stored Content changes only when it is replaced."""
+        return ("content", id(entry.content))
+
+    def _build_entry_element(self, entry: AnyEntry) -> Element:
         d = self.dialect
+        key = str(entry.key)
+        shell = self._shells.get(key)
+        if shell is None:  # the two EPRs never change: write them once
+            shell = (
+                self.entries.epr(entry).to_element(d.sg_tag("ServiceGroupEntryEPR"), d.addressing),
+                entry.member().to_element(d.sg_tag("MemberServiceEPR"), d.addressing),
+            )
+            self._shells[key] = shell
         el = etree.Element(d.sg_tag("Entry"), nsmap={"wssg": d.sg})
-        el.append(
-            self.entries.epr(entry).to_element(d.sg_tag("ServiceGroupEntryEPR"), d.addressing)
-        )
-        el.append(entry.member().to_element(d.sg_tag("MemberServiceEPR"), d.addressing))
+        el.append(copy.deepcopy(shell[0]))
+        el.append(copy.deepcopy(shell[1]))
         content = self.entry_content(entry)
         if content is not None:
             el.append(content)
@@ -624,6 +653,8 @@ class ServiceGroupLogic(Service):
 
     def _entry_destroyed(self, entry: AnyEntry) -> None:
         event(log, "gridware.servicegroup.remove", group=self.name, entry=entry.key)
+        self._shells.pop(str(entry.key), None)
+        self._built.pop(str(entry.key), None)
         self.entry_removed(entry)
 
     def remove_entry(self, key: str | None, reason: str) -> None:
