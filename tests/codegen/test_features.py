@@ -1210,11 +1210,7 @@ INVALID_DOCUMENTS = [
     case(
         "XML Schema whitespace is only space, tab, CR, LF",
         f"<f:settings {NS}><f:width>\u00a01</f:width><f:height>1</f:height></f:settings>",
-        ["settings/width", "'\u00a01'"],
-        marks=xfail(
-            "simpletypes: str.strip()/str.split() treat NBSP and other Unicode spaces as XML "
-            "whitespace (integers, tokens, lists); XSD collapses only #x20 #x9 #xA #xD"
-        ),
+        ["settings/width", "'\\xa01'"],  # the message shows the NBSP escaped
     ),
 ]
 

@@ -308,8 +308,8 @@ class _Step:
 def _read_value(t: Any, el: etree._Element, nillable: bool) -> Any:
     if nillable:
         nil = el.get(_XSI_NIL)
-        if nil is not None and nil.strip() in ("true", "1"):
-            if len(el) or (el.text and el.text.strip()):
+        if nil is not None and nil.strip(" \t\r\n") in ("true", "1"):
+            if len(el) or (el.text and el.text.strip(" \t\r\n")):
                 raise BindingError("an element with xsi:nil must be empty")
             return NIL
     if t is ANY_ELEMENT:
@@ -670,7 +670,7 @@ class ComplexBinding:
                     values[a.attr] = a.type.read(text, el)
                 except SimpleTypeError as exc:
                     raise BindingError(f"attribute {_local(name)}: {exc}") from None
-                if a.fixed is not None and text.strip() != a.fixed:
+                if a.fixed is not None and text.strip(" \t\r\n") != a.fixed:
                     raise BindingError(f"attribute {_local(name)} must be {a.fixed!r}")
             elif name in _XSI_ATTRS:
                 continue
@@ -707,7 +707,7 @@ class ComplexBinding:
                 i = step.consume(kids, i, values)
             if i < len(kids):
                 raise BindingError(f"unexpected element <{_local(kids[i].tag)}>")
-            if el.text and el.text.strip():
+            if el.text and el.text.strip(" \t\r\n"):
                 raise BindingError("unexpected text content (the type is not mixed)")
         return self.cls(**values)
 

@@ -22,6 +22,16 @@ from typing import Any
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 
 
+XML_SPACE = " \t\r\n"
+"""XML Schema whitespace: space, tab, CR and LF only (not NBSP or other Unicode spaces)."""
+_XML_SPACE_RUN = re.compile("[ \t\r\n]+")
+
+
+def xml_split(text: str) -> list[str]:
+    """Split on XML whitespace (as list types and whiteSpace=collapse do)."""
+    return [t for t in _XML_SPACE_RUN.split(text) if t]
+
+
 class SimpleTypeError(ValueError):
     """A value does not fit its XML Schema type."""
 
@@ -66,12 +76,12 @@ _DECIMAL_RE = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 def _collapse(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(xml_split(text))
 
 
 def _integer(name: str, low: int | None, high: int | None) -> SimpleType:
     def parse(text: str) -> int:
-        t = text.strip()
+        t = text.strip(XML_SPACE)
         if not _INT_RE.fullmatch(t):
             raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:{name}")
         v = int(t)
@@ -92,7 +102,7 @@ def _integer(name: str, low: int | None, high: int | None) -> SimpleType:
 
 
 def _parse_bool(text: str) -> bool:
-    t = text.strip()
+    t = text.strip(XML_SPACE)
     if t in ("true", "1"):
         return True
     if t in ("false", "0"):
@@ -107,7 +117,7 @@ def _format_bool(v: Any) -> str:
 
 
 def _parse_double(text: str) -> float:
-    t = text.strip()
+    t = text.strip(XML_SPACE)
     specials = {"INF": math.inf, "+INF": math.inf, "-INF": -math.inf, "NaN": math.nan}
     if t in specials:
         return specials[t]
@@ -128,7 +138,7 @@ def _format_double(v: Any) -> str:
 
 
 def _parse_decimal(text: str) -> Decimal:
-    t = text.strip()
+    t = text.strip(XML_SPACE)
     if not _DECIMAL_RE.fullmatch(t):
         raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:decimal")
     try:
@@ -173,7 +183,7 @@ def _tz(text: str | None) -> timezone | None:
 
 def parse_datetime(text: str) -> datetime:
     """Parse an ``xsd:dateTime``.  Values without a time zone are taken as UTC."""
-    t = text.strip()
+    t = text.strip(XML_SPACE)
     m = _DT_RE.fullmatch(t)
     if not m:
         raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:dateTime (e.g. 2026-01-31T12:00:00Z)")
@@ -229,7 +239,7 @@ class Duration:
 
 def parse_duration(text: str) -> Duration:
     """Parse an ``xsd:duration`` such as ``PT30M`` or ``P1DT2H``."""
-    t = text.strip()
+    t = text.strip(XML_SPACE)
     m = _DUR_RE.fullmatch(t)
     if not m or t in ("P", "-P") or t.endswith("T"):
         raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:duration (e.g. PT30M, P1DT2H)")
@@ -271,7 +281,7 @@ def _format_duration(v: Any) -> str:
 
 def _parse_base64(text: str) -> bytes:
     try:
-        return base64.b64decode("".join(text.split()), validate=True)
+        return base64.b64decode("".join(xml_split(text)), validate=True)
     except binascii.Error as exc:
         raise SimpleTypeError(f"not valid xsd:base64Binary: {exc}") from exc
 
@@ -287,7 +297,7 @@ def _format_bytes(encode: Callable[[bytes], bytes], name: str) -> Callable[[Any]
 
 def _parse_hex(text: str) -> bytes:
     try:
-        return bytes.fromhex(text.strip())
+        return bytes.fromhex(text.strip(XML_SPACE))
     except ValueError as exc:
         raise SimpleTypeError(f"not valid xsd:hexBinary: {exc}") from exc
 
@@ -365,7 +375,7 @@ def _tz_text(tz: Any) -> str:
 
 
 def _parse_date(text: str) -> date:
-    t = text.strip()
+    t = text.strip(XML_SPACE)
     m = _DATE_RE.fullmatch(t)
     if not m:
         raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:date (e.g. 2026-01-31)")
@@ -384,7 +394,7 @@ def _format_date(v: Any) -> str:
 
 
 def _parse_time(text: str) -> time:
-    t = text.strip()
+    t = text.strip(XML_SPACE)
     m = _TIME_RE.fullmatch(t)
     if not m:
         raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:time (e.g. 13:20:00Z)")
@@ -408,7 +418,7 @@ def _format_time(v: Any) -> str:
 
 
 def _parse_qname_in(text: str, element: Any) -> str:
-    t = text.strip()
+    t = text.strip(XML_SPACE)
     prefix, sep, local = t.partition(":")
     if not sep:
         prefix, local = "", t
@@ -778,7 +788,9 @@ def restrict(
         def parse_in(text: str, element: Any) -> Any:
             value = b_in(text, element)
             if qname_allowed and value not in qname_allowed:
-                raise SimpleTypeError(f"{text.strip()!r} is not an allowed value of {label}")
+                raise SimpleTypeError(
+                    f"{text.strip(XML_SPACE)!r} is not an allowed value of {label}"
+                )
             return value
 
         def format_in(value: Any, element: Any) -> str:
@@ -799,11 +811,13 @@ def enumeration_type(enum_cls: type, base: SimpleType, name: str, namespace: str
         try:
             lexical = base.format(base.parse(text))
         except SimpleTypeError:
-            lexical = text.strip()
+            lexical = text.strip(XML_SPACE)
         member = canonical.get(lexical)
         if member is None:
             choices = ", ".join(sorted(members))[:200]
-            raise SimpleTypeError(f"{text.strip()[:40]!r} is not one of {choices} ({label})")
+            raise SimpleTypeError(
+                f"{text.strip(XML_SPACE)[:40]!r} is not one of {choices} ({label})"
+            )
         return member
 
     def fmt(value: Any) -> str:
@@ -821,7 +835,7 @@ def list_type(item: SimpleType, name: str, namespace: str) -> SimpleType:
     """An ``xsd:list``: whitespace-separated items as a Python list."""
 
     def parse(text: str) -> list[Any]:
-        return [item.parse(t) for t in text.split()]
+        return [item.parse(t) for t in xml_split(text)]
 
     def fmt(value: Any) -> str:
         if not isinstance(value, list | tuple):
@@ -837,7 +851,7 @@ def list_type(item: SimpleType, name: str, namespace: str) -> SimpleType:
         i_in, i_out = item.parse_in, item.format_in
 
         def parse_in(text: str, element: Any) -> list[Any]:
-            return [i_in(t, element) for t in text.split()]
+            return [i_in(t, element) for t in xml_split(text)]
 
         def format_in(value: Any, element: Any) -> str:
             return " ".join(i_out(v, element) for v in value)
@@ -855,7 +869,7 @@ def union_type(members: list[SimpleType], name: str, namespace: str) -> SimpleTy
                 return m.parse(text)
             except SimpleTypeError as exc:
                 errors.append(str(exc))
-        raise SimpleTypeError(f"{text.strip()[:40]!r} fits no member of union {name}")
+        raise SimpleTypeError(f"{text.strip(XML_SPACE)[:40]!r} fits no member of union {name}")
 
     def fmt(value: Any) -> str:
         for m in members:
@@ -883,7 +897,7 @@ def union_type(members: list[SimpleType], name: str, namespace: str) -> SimpleTy
                 return m.read(text, element)
             except SimpleTypeError:
                 continue
-        raise SimpleTypeError(f"{text.strip()[:40]!r} fits no member of union {name}")
+        raise SimpleTypeError(f"{text.strip(XML_SPACE)[:40]!r} fits no member of union {name}")
 
     def format_in(value: Any, element: Any) -> str:
         ordered = [m for m in members if isinstance(value, m.python_type)] + list(members)
