@@ -22,6 +22,7 @@ from typing import Any
 XSD_NS = "http://www.w3.org/2001/XMLSchema"
 
 
+XML_NS = "http://www.w3.org/XML/1998/namespace"
 XML_SPACE = " \t\r\n"
 """XML Schema whitespace: space, tab, CR and LF only (not NBSP or other Unicode spaces)."""
 _XML_SPACE_RUN = re.compile("[ \t\r\n]+")
@@ -208,7 +209,10 @@ def format_datetime(value: datetime) -> str:
         raise SimpleTypeError(f"xsd:dateTime needs a datetime, not {type(value).__name__}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    v = value.astimezone(UTC)
+    try:
+        v = value.astimezone(UTC)
+    except OverflowError:
+        raise SimpleTypeError(f"{value.isoformat()} is out of range in UTC") from None
     base = f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}"
     if v.microsecond:
         base += f".{v.microsecond:06d}".rstrip("0")
@@ -255,6 +259,10 @@ def _format_duration(v: Any) -> str:
         v = Duration(0, Decimal(str(v.total_seconds())))
     if not isinstance(v, Duration):
         raise SimpleTypeError(f"xsd:duration needs a Duration or timedelta, not {type(v).__name__}")
+    if (v.months < 0 < v.seconds) or (v.seconds < 0 < v.months):
+        raise SimpleTypeError(
+            f"{v!r}: an xsd:duration has one sign, months and seconds cannot differ in sign"
+        )
     neg = v.months < 0 or v.seconds < 0
     months, secs = abs(v.months), abs(v.seconds)
     out = "-P" if neg else "P"
@@ -425,6 +433,8 @@ def _parse_qname_in(text: str, element: Any) -> str:
     if not _NCNAME.fullmatch(local) or (prefix and not _NCNAME.fullmatch(prefix)):
         raise SimpleTypeError(f"{t[:40]!r} is not a valid xsd:QName")
     uri = element.nsmap.get(prefix or None) if element is not None else None
+    if prefix == "xml":
+        uri = XML_NS  # bound implicitly, never declared
     if uri is None and prefix:
         raise SimpleTypeError(f"QName {t!r} uses the unbound namespace prefix {prefix!r}")
     return f"{{{uri}}}{local}" if uri else local
@@ -436,8 +446,17 @@ def _format_qname_in(value: Any, element: Any) -> str:
             f"xsd:QName needs a str in {{namespace}}local form, not {type(value).__name__}"
         )
     if not value.startswith("{"):
+        if not _NCNAME.fullmatch(value):
+            raise SimpleTypeError(
+                f"{value[:40]!r} is not a QName value: write {{namespace}}local, or a bare "
+                "local name for no namespace"
+            )
         return value
     uri, _, local = value[1:].partition("}")
+    if not _NCNAME.fullmatch(local):
+        raise SimpleTypeError(f"{local[:40]!r} is not a valid local name (NCName)")
+    if uri == XML_NS:
+        return f"xml:{local}"
     if element is None:
         raise SimpleTypeError("a namespaced QName needs an element to declare its prefix")
     for prefix, u in element.nsmap.items():
@@ -456,6 +475,8 @@ def _format_qname_in(value: Any, element: Any) -> str:
 def _format_qname(value: Any) -> str:
     if not isinstance(value, str) or value.startswith("{"):
         raise SimpleTypeError("a namespaced xsd:QName can only be written inside an element")
+    if not _NCNAME.fullmatch(value):
+        raise SimpleTypeError(f"{value[:40]!r} is not a QName value: write {{namespace}}local")
     return value
 
 
@@ -831,15 +852,23 @@ def enumeration_type(enum_cls: type, base: SimpleType, name: str, namespace: str
     return SimpleType(name, enum_cls, parse, fmt, namespace=namespace)
 
 
-def list_type(item: SimpleType, name: str, namespace: str) -> SimpleType:
-    """An ``xsd:list``: whitespace-separated items as a Python list."""
+def list_type(item: SimpleType, name: str, namespace: str, *, min_length: int = 0) -> SimpleType:
+    """An ``xsd:list``: whitespace-separated items as a Python list (at least
+    ``min_length`` of them, as the built-in NMTOKENS, IDREFS and ENTITIES need)."""
+
+    def enough(n: int) -> None:
+        if n < min_length:
+            raise SimpleTypeError(f"{name} needs at least {min_length} item(s)")
 
     def parse(text: str) -> list[Any]:
-        return [item.parse(t) for t in xml_split(text)]
+        items = [item.parse(t) for t in xml_split(text)]
+        enough(len(items))
+        return items
 
     def fmt(value: Any) -> str:
         if not isinstance(value, list | tuple):
             raise SimpleTypeError(f"list type {name} needs a list, not {type(value).__name__}")
+        enough(len(value))
         out = [item.format(v) for v in value]
         for o in out:
             if not o or any(c.isspace() for c in o):
@@ -851,9 +880,12 @@ def list_type(item: SimpleType, name: str, namespace: str) -> SimpleType:
         i_in, i_out = item.parse_in, item.format_in
 
         def parse_in(text: str, element: Any) -> list[Any]:
-            return [i_in(t, element) for t in xml_split(text)]
+            items = [i_in(t, element) for t in xml_split(text)]
+            enough(len(items))
+            return items
 
         def format_in(value: Any, element: Any) -> str:
+            enough(len(value))
             return " ".join(i_out(v, element) for v in value)
 
     return SimpleType(name, list, parse, fmt, parse_in, format_in, namespace)
@@ -914,4 +946,4 @@ def union_type(members: list[SimpleType], name: str, namespace: str) -> SimpleTy
 
 
 for _name, _item in (("IDREFS", "IDREF"), ("ENTITIES", "ENTITY"), ("NMTOKENS", "NMTOKEN")):
-    SIMPLE_TYPES[_name] = list_type(SIMPLE_TYPES[_item], _name, XSD_NS)
+    SIMPLE_TYPES[_name] = list_type(SIMPLE_TYPES[_item], _name, XSD_NS, min_length=1)
