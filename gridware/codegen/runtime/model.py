@@ -703,12 +703,27 @@ class ComplexBinding:
         else:
             kids = list(el.iterchildren(etree.Element))
             i = 0
-            for step in self._steps:
-                i = step.consume(kids, i, values)
+            steps = self._steps
+            for k, step in enumerate(steps):
+                j = step.consume(kids, i, values)
+                if j < len(kids) and isinstance(step, _ElementStep) and step.max is not None:
+                    tag = kids[j].tag
+                    if (
+                        j - i >= step.max
+                        and tag in step.first
+                        and not any(tag in later.first for later in steps[k + 1 :])
+                    ):
+                        raise BindingError(f"<{_local(tag)}> may appear at most {step.max} time(s)")
+                i = j
             if i < len(kids):
                 raise BindingError(f"unexpected element <{_local(kids[i].tag)}>")
             if el.text and el.text.strip(" \t\r\n"):
                 raise BindingError("unexpected text content (the type is not mixed)")
+            for kid in el:
+                if kid.tail and kid.tail.strip(" \t\r\n"):
+                    raise BindingError(
+                        f"unexpected text after <{_local(str(kid.tag))}> (the type is not mixed)"
+                    )
         return self.cls(**values)
 
     # -- write ------------------------------------------------------------------------------

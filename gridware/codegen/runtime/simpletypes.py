@@ -745,16 +745,15 @@ def restrict(
             )
             continue
         regexes.append(compiled)
-    allowed = None
+    allowed: list[str] | None = None  # the enumeration, for messages
+    allowed_values: set[Any] = set()  # compared as values: 0.50 is the decimal value 0.5
+    qname_allowed: set[str] = set()  # QName enumerations: checked on the resolved name
     if enumeration:
-        allowed = {base.format(base.parse(v)) for v in enumeration if base.parse_in is None}
         if base.parse_in is not None:
-            allowed = None  # QName enumerations: checked on the resolved value
             qname_allowed = set(enumeration)
         else:
-            qname_allowed = set()
-    else:
-        qname_allowed = set()
+            allowed = list(enumeration)
+            allowed_values = {base.parse(v) for v in enumeration}
     label = f"{name} ({{{namespace}}})" if namespace else name
 
     def check(value: Any, lexical: str) -> None:
@@ -787,7 +786,7 @@ def restrict(
         for rx in regexes:
             if not rx.fullmatch(lexical):
                 raise SimpleTypeError(f"{lexical[:40]!r} does not match the pattern of {label}")
-        if allowed is not None and lexical not in allowed:
+        if allowed is not None and value not in allowed_values:
             choices = ", ".join(sorted(allowed))[:200]
             raise SimpleTypeError(f"{lexical[:40]!r} is not one of {choices} ({label})")
 
@@ -825,15 +824,15 @@ def restrict(
 def enumeration_type(enum_cls: type, base: SimpleType, name: str, namespace: str) -> SimpleType:
     """An enumeration as a Python :class:`enum.Enum` whose values are the lexical forms."""
     members: dict[str, Any] = {m.value: m for m in enum_cls}  # type: ignore[attr-defined]
-    canonical = {base.format(base.parse(v)): m for v, m in members.items()}
+    # keyed by value, not text: "0.50" is the decimal enumeration value 0.5
+    by_value = {base.parse(v): m for v, m in members.items()}
     label = f"{name} ({{{namespace}}})" if namespace else name
 
     def parse(text: str) -> Any:
         try:
-            lexical = base.format(base.parse(text))
+            member = by_value.get(base.parse(text))
         except SimpleTypeError:
-            lexical = text.strip(XML_SPACE)
-        member = canonical.get(lexical)
+            member = None
         if member is None:
             choices = ", ".join(sorted(members))[:200]
             raise SimpleTypeError(
