@@ -14,7 +14,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,13 +23,17 @@ import pytest
 from lxml import etree
 
 from gridware.clients.counter import CounterClient
+from gridware.clients.wsn import SubscriptionClient, subscribe
 from gridware.clients.wsrf import WsrfClient
 from gridware.container.addressing import EndpointReference
 from gridware.container.client import SoapClient
 from gridware.container.faults import ResourceUnknownFault
 from gridware.container.persistence import SCHEMA_VERSION, ResourceStore, schema_versions
+from gridware.container.wsn import NotificationListener
+from gridware.container.wsn.producer import MANAGER_NAMES
 from tests.conftest import COUNTER_NS, ROOT, RunningContainer, start_container
 from tests.persistence.journal_service import NS as JOURNAL_NS
+from tests.wsn.conftest import Inbox
 
 VALUE = f"{{{COUNTER_NS}}}Value"
 COUNTERS = ("CounterService", "gt4/CounterService")
@@ -179,11 +183,21 @@ class Worker:
             assert gone(epr)
 
 
-def test_kill_9_in_the_middle_of_work_loses_nothing_acknowledged(where):
+def test_kill_9_in_the_middle_of_work_loses_nothing_acknowledged(where, listener):
     c = start_container("--demo", *where)
     workers = []
     threads = []
+    watched: dict[str, tuple[CounterClient, Inbox, Inbox, SubscriptionClient]] = {}
     try:
+        for service in COUNTERS:  # subscriptions, on counters of their own
+            counter = CounterClient(service_client(c.url(service)).create())
+            plain, paused = Inbox(), Inbox()
+            subscribe(counter.epr, "Value", plain, listener=listener)
+            pausing = subscribe(counter.epr, "Value", paused, listener=listener)
+            pausing.pause()
+            counter.add(1)
+            assert [n.value(int) for n in plain.wait(1)] == [1]
+            watched[service] = (counter, plain, paused, pausing)
         for service in COUNTERS * 2:
             service_url = c.url(service)
             eprs = [service_client(service_url).create() for _ in range(3)]
@@ -212,8 +226,27 @@ def test_kill_9_in_the_middle_of_work_loses_nothing_acknowledged(where):
             w.check()
         total = sum(w.ops for w in workers)
         assert total >= 60
+        for service, (counter, plain, paused, pausing) in watched.items():
+            manager = MANAGER_NAMES["gt4" if service.startswith("gt4/") else "wsrf-1.2"]
+            assert c.wait_for(
+                rf"event=gridware\.wsn\.subscriptions\.rearmed .*manager={manager} subscriptions=2",
+                10,
+            ), [line for line in c.log_lines if "wsn" in line or "Subscription" in line]
+            assert counter.add(1) == 2
+            assert [n.value(int) for n in plain.wait(2)] == [1, 2]  # delivery goes on
+            assert paused.quiet(0.3) == []  # still paused
+            pausing.resume()
+            counter.add(1)
+            assert [n.value(int) for n in paused.wait(1)] == [3]
     finally:
         assert c.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[NotificationListener]:
+    """Where the tests' subscriptions deliver (a consumer endpoint in this process)."""
+    with NotificationListener() as lst:
+        yield lst
 
 
 def test_termination_times_are_rescheduled_after_a_restart(where):
