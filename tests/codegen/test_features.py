@@ -718,10 +718,6 @@ def test_defaults_and_fixed_values(t):
     )
 
 
-@xfail(
-    "model._read_value ignores Element.default: an empty element with a default "
-    "should read as the default (XSD 3.3.4), here <count/> is '' is not a valid xsd:int"
-)
 def test_empty_elements_take_their_default(t):
     value = read(t, f"<f:defaults {NS}><f:unit/><f:count/><f:schema/><f:shade/></f:defaults>")
     assert (value.unit, value.count, value.schema, value.shade) == ("kg", 1, "v2", t.Color.GREEN)
@@ -1188,7 +1184,6 @@ INVALID_DOCUMENTS = [
         "fixed element value",
         f"<f:defaults {NS}><f:count>1</f:count><f:schema>v3</f:schema></f:defaults>",
         ["defaults/schema", "v2"],
-        marks=xfail("model._ElementStep.consume ignores Element.fixed"),
     ),
     case(
         "XML Schema whitespace is only space, tab, CR, LF",
@@ -1317,14 +1312,12 @@ INVALID_OBJECTS = [
         "person",
         lambda t: _person(t, version="2.0"),
         ["person", "version", "1.0"],
-        marks=xfail("model.ComplexBinding.fill does not check Attribute.fixed"),
     ),
     case(
         "a fixed element with another value",
         "defaults",
         lambda t: t.Defaults(count=1, schema="v3"),
         ["defaults/schema", "v2"],
-        marks=xfail("model._write_particle does not check Element.fixed"),
     ),
     case("empty required choice", "expr", lambda t: t.Expr(), ["expr"], marks=BUG_CHOICE_MIN),
     case(

@@ -326,6 +326,27 @@ def _read_value(t: Any, el: etree._Element, nillable: bool) -> Any:
     return t.__binding__.read(el)
 
 
+def _is_empty(el: etree._Element) -> bool:
+    return len(el) == 0 and not el.text
+
+
+def _default_or_fixed(p: Element, t: Any, el: etree._Element, nillable: bool) -> Any:
+    """XSD 3.3.4: an empty element takes the default or fixed value; a fixed one must match."""
+    if not isinstance(t, SimpleType) or not _is_empty(el) or el.get(_XSI_NIL) is not None:
+        v = _read_value(t, el, nillable)
+    else:
+        text = p.fixed if p.fixed is not None else p.default
+        try:
+            v = t.read(text or "", el)
+        except SimpleTypeError as exc:
+            raise BindingError(str(exc)) from None
+    if not isinstance(t, SimpleType) or v is NIL:
+        return v
+    if p.fixed is not None and v != t.read(p.fixed, el):
+        raise BindingError(f"the value must be {p.fixed!r} (fixed)")
+    return v
+
+
 def _simple_reader(t: SimpleType, tag: str) -> Any:
     """A fast reader of elements with simple content of a context-free type."""
     parse = t.parse
@@ -370,7 +391,7 @@ class _ElementStep(_Step):
             self.types[tag] = (t, True)
         self.first = frozenset(self.types)
         self.fast: Any = None
-        if not p.substitutes and not p.nillable:
+        if not p.substitutes and not p.nillable and p.default is None and p.fixed is None:
             if isinstance(p.type, SimpleType) and p.type.parse_in is None:
                 self.fast = _simple_reader(p.type, p.tag)
             elif isinstance(p.type, type) and issubclass(p.type, Complex):
@@ -411,7 +432,10 @@ class _ElementStep(_Step):
                 break
             t, substituted = hit
             try:
-                v = _read_value(t, kid, self.nillable)
+                if p.default is not None or p.fixed is not None:
+                    v = _default_or_fixed(p, t, kid, self.nillable)
+                else:
+                    v = _read_value(t, kid, self.nillable)
             except BindingError as exc:
                 raise exc.inside(_local(kid.tag)) from None
             if v is NIL and (p.min > 0 or p.many):
@@ -751,6 +775,8 @@ class ComplexBinding:
                 if a.required:
                     raise BindingError(f"attribute {_local(a.tag)} is required")
                 continue
+            if a.fixed is not None and v != a.type.read(a.fixed, el):
+                raise BindingError(f"attribute {_local(a.tag)} must be {a.fixed!r} (fixed)")
             try:
                 el.set(a.tag, a.type.write(v, el))
             except SimpleTypeError as exc:
@@ -859,6 +885,14 @@ def _write_particle(p: Particle, value: Any, parent: etree._Element) -> None:
             tag, t, item_v = _element_for(p, item)
             child = etree.SubElement(parent, tag)
             try:
+                if (
+                    p.fixed is not None
+                    and isinstance(t, SimpleType)
+                    and item_v is not None
+                    and item_v is not NIL
+                    and item_v != t.read(p.fixed, child)
+                ):
+                    raise BindingError(f"the value must be {p.fixed!r} (fixed)")
                 _write_value(child, t, item_v, p.nillable)
             except BindingError as exc:
                 raise exc.inside(_local(tag)) from None
@@ -891,7 +925,7 @@ def _write_particle(p: Particle, value: Any, parent: etree._Element) -> None:
 
 def _writer(p: Particle) -> Any:
     """A compiled writer for one particle (fast paths for the common element shapes)."""
-    if isinstance(p, Element) and not p.substitutes and not p.nillable:
+    if isinstance(p, Element) and not p.substitutes and not p.nillable and p.fixed is None:
         attr, tag, lo, hi, many = p.attr, p.tag, p.min, p.max, p.many
         local = _local(tag)
         sub_element = etree.SubElement
