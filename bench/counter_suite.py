@@ -10,6 +10,8 @@ separate process, then times, call by call,
     SetResourceProperties   10,000 calls   (Update of Value)
     createCounter            1,000 calls
     Destroy                  1,000 calls
+    Notify                     100 rounds  (subscribed once to Value: SetResourceProperties,
+                                            then wait for the value-change notification)
 
 with the project's blocking client (keep-alive HTTP/1.1), after a warm-up.
 
@@ -32,6 +34,7 @@ import gc
 import pstats
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -63,7 +66,10 @@ BARE_SCRIPT = Path(__file__).with_name("bare_twisted.py")
 
 #: Mean ms per call published in Humphrey et al., HPDC 2005 (2005 hardware: for scale only).
 PEERS_2005: dict[str, dict[str, dict[str, float]]] = {
-    "none": {"GetResourceProperty": {"GT4-C": 2.24, "pyGridWare": 25.65}},
+    "none": {
+        "GetResourceProperty": {"GT4-C": 2.24, "pyGridWare": 25.65},
+        "Notify": {"GT4-C": 8.78, "GT4-Java": 27.83, "pyGridWare": 46.52},
+    },
     "x509-sign": {
         "GetResourceProperty": {"GT4-C": 15.77, "pyGridWare": 139.65, "GT4-Java": 182.66}
     },
@@ -71,7 +77,7 @@ PEERS_2005: dict[str, dict[str, dict[str, float]]] = {
 }
 #: gridware's goals, mean ms per call (issue #2 plain, issue #4 secured).
 GOALS_MS: dict[str, dict[str, float]] = {
-    "none": {"GetResourceProperty": 0.25},
+    "none": {"GetResourceProperty": 0.25, "Notify": 1.0},
     "x509-sign": {"GetResourceProperty": 2.0},
     "https": {"GetResourceProperty": 0.35},
 }
@@ -190,6 +196,7 @@ class Suite:
     soap: str
     mode: Mode
     transport: HttpTransport
+    deployment: Deployment = field(default_factory=Deployment)
 
     def factory(self) -> CounterClient:
         """A client of the service itself (for createCounter)."""
@@ -274,12 +281,70 @@ def _no_cleanup(suite: Suite, state: Any) -> None:
     pass
 
 
+class _Notified:
+    """One counter, subscribed once to its Value by a listener in this process (signed
+    notifications required in x509-sign, an HTTPS listener with the user's proxy in
+    https); a round sets Value and waits for the notification of that value."""
+
+    def __init__(self, suite: Suite) -> None:
+        from gridware.clients.wsn import ProducerClient
+        from gridware.container.wsn import NotificationListener, Topic
+
+        d = suite.deployment
+        options: dict[str, Any] = {}
+        if suite.mode.name == "x509-sign":
+            options = {"require_signature": True, "cert_dir": d.cert_dir}
+        elif suite.mode.name == "https":
+            options = {"https": True, "credential": d.credential, "cert_dir": d.cert_dir}
+        self.listener = NotificationListener(**options).start()
+        self.client = suite.new_counter()
+        self.cond = threading.Condition()
+        self.last: int | None = None
+        self.next = 0
+        consumer = self.listener.add(self._received, addressing=self.client.dialect.addressing)
+        producer = ProducerClient(
+            self.client.epr, dialect=suite.dialect, soap=suite.soap, transport=suite.transport
+        )
+        self.subscription = producer.subscribe(consumer.epr, Topic(COUNTER_NS, ("Value",)))
+
+    def _received(self, n: Any) -> None:
+        with self.cond:
+            self.last = n.value(int)
+            self.cond.notify()
+
+    def round(self) -> None:
+        self.next += 1
+        value = self.next
+        self.client.update_property(VALUE, value)
+        with self.cond:
+            if not self.cond.wait_for(lambda: self.last == value, timeout=30):
+                raise SystemExit(f"Notify: no notification of Value {value} within 30 s")
+
+    def close(self) -> None:
+        self.subscription.unsubscribe()
+        self.client.destroy()
+        self.listener.close()
+
+
+def _prepare_notify(suite: Suite, n: int) -> _Notified:
+    return _Notified(suite)
+
+
+def _notify(state: _Notified, i: int) -> None:
+    state.round()
+
+
+def _cleanup_notify(suite: Suite, state: _Notified) -> None:
+    state.close()
+
+
 OPERATIONS: list[Operation] = [
     # Operation(name, calls in a full run, prepare, timed call, cleanup)
     Operation("GetResourceProperty", 10_000, _one_counter, _get_rp, _destroy_counter),
     Operation("SetResourceProperties", 10_000, _one_counter, _set_rp, _destroy_counter),
     Operation("createCounter", 1_000, _prepare_create, _create, _cleanup_create),
     Operation("Destroy", 1_000, _prepare_destroy, _destroy, _no_cleanup),
+    Operation("Notify", 100, _prepare_notify, _notify, _cleanup_notify),
 ]
 
 
@@ -366,7 +431,7 @@ def _run_mode(
     results: list[Result] = []
     with container:
         container.wait_http(plain_url + "?wsdl")
-        suite = Suite(url, args.dialect, args.soap, mode, deployment.transport())
+        suite = Suite(url, args.dialect, args.soap, mode, deployment.transport(), deployment)
         smoke_test(suite)
         for op in operations:
             n = max(1, round(op.calls * scale))

@@ -263,8 +263,8 @@ def cmd_container(args: argparse.Namespace) -> int:
         **cfg.container_options(),
     )
     try:
-        container.deploy_all(services)
-    except (ValueError, FileNotFoundError) as exc:
+        container.deploy_all(services)  # may open homes (subscriptions of persistent services)
+    except (ValueError, FileNotFoundError, PersistenceError) as exc:
         _fail(str(exc))
     try:
         container.start()

@@ -366,7 +366,7 @@ def refused(*args: str, env: dict[str, str] | None = None, prefix: tuple[str, ..
         env=full_env,
     )
     assert r.returncode == 1, (r.returncode, r.stderr)
-    assert "Traceback" not in r.stderr
+    assert "Traceback" not in r.stderr, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
     assert lines[0].startswith("gridware: error: ")
@@ -470,3 +470,18 @@ def test_persistence_settings_are_checked(tmp_path):
     assert 'sqlite_synchronous must be "full" or "normal"' in refused("--config", str(cfg))
     cfg.write_text(f"[container]\nstate_dir = 7\n[[service]]\n{journal}\n")
     assert "container.state_dir has the wrong type" in refused("--config", str(cfg))
+
+
+def test_a_subscription_manager_in_use_elsewhere_is_refused(pg_url, tmp_path):
+    first = start_container("--demo", "--database", pg_url)
+    try:
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(
+            '[[service]]\nname = "OtherCounters"\n'
+            'class = "gridware.services.samples:CounterService"\npersistent = true\n'
+        )
+        line = refused("--config", str(cfg), "--database", pg_url)
+        assert "service SubscriptionManagerService in database" in line
+        assert "in use by another container" in line
+    finally:
+        assert first.stop() == 0

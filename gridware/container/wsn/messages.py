@@ -16,8 +16,7 @@
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
+import copy as _copy
 from datetime import datetime
 from typing import Any
 
@@ -33,7 +32,7 @@ from gridware.container.addressing import (
     header_bytes,
     new_message_id,
 )
-from gridware.container.dialects import GT4, WSRF_1_2, WsnDialect, WsrfDialect
+from gridware.container.dialects import GT4, WsnDialect, WsrfDialect
 from gridware.container.soap import SOAP11, envelope_bytes
 from gridware.container.wsn.faults import WsnFault
 from gridware.container.wsn.topics import Topic, parse_topic_expression
@@ -52,12 +51,13 @@ def _wsn(dialect: WsrfDialect) -> WsnDialect:
 
 
 def value_change_message(
-    dialect: WsrfDialect, old: list[Element] | None, new: list[Element]
+    dialect: WsrfDialect, old: list[Element] | None, new: list[Element], *, copy: bool = True
 ) -> Element:
     """``ResourcePropertyValueChangeNotification`` with the old and new property elements.
 
     WSRF 1.2 writes ``OldValues``/``NewValues``, the drafts ``OldValue``/``NewValue``;
     a property without values is written nil.  ``old`` None leaves the old values out.
+    ``copy=False`` moves the given elements into the message instead of copying them.
     """
     root = etree.Element(
         dialect.rp_tag("ResourcePropertyValueChangeNotification"), nsmap={"wsrp": dialect.rp}
@@ -68,7 +68,7 @@ def value_change_message(
             continue
         holder = etree.SubElement(root, dialect.rp_tag(name))
         if values:
-            holder.extend(copy.deepcopy(v) for v in values)
+            holder.extend([_copy.deepcopy(v) for v in values] if copy else values)
         else:
             holder.set(_NIL, "true")
     return root
@@ -156,24 +156,83 @@ class NotifyWriter:
 # -- reading Notify ----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class Notification:
     """One received notification.
 
-    ``topic`` is the concrete topic (None when it was not given, as in raw
-    delivery, or not in the Simple/Concrete dialect; ``topic_text`` has the
-    expression as written).  ``message`` is the payload element.  ``signer`` is the
-    identity that signed the Notify, when the consumer verified a signature.
+    ``message`` is the payload element.  ``topic`` is the concrete topic (None when
+    it was not given, as in raw delivery, or not in the Simple/Concrete dialect;
+    ``topic_text`` has the expression as written); ``producer`` and ``subscription``
+    the references the Notify carried (read when first asked for; None when absent
+    or malformed).  ``signer`` is the identity that signed the Notify, when the
+    consumer verified a signature; ``headers`` the SOAP header blocks it came with.
     """
 
-    message: Element
-    topic: Topic | None = None
-    topic_text: str | None = None
-    producer: EndpointReference | None = None
-    subscription: EndpointReference | None = None
-    raw: bool = False
-    signer: str | None = None
-    headers: list[Element] = field(default_factory=list)
+    __slots__ = (
+        "_producer",
+        "_producer_el",
+        "_subscription",
+        "_subscription_el",
+        "_topic",
+        "_topic_el",
+        "headers",
+        "message",
+        "raw",
+        "signer",
+    )
+
+    def __init__(
+        self,
+        message: Element,
+        *,
+        topic: Topic | None = None,
+        topic_el: Element | None = None,
+        producer_el: Element | None = None,
+        subscription_el: Element | None = None,
+        raw: bool = False,
+        signer: str | None = None,
+        headers: list[Element] | None = None,
+    ) -> None:
+        self.message = message
+        self._topic: Any = topic if topic is not None or topic_el is None else _UNREAD
+        self._topic_el = topic_el
+        self._producer: Any = _UNREAD
+        self._producer_el = producer_el
+        self._subscription: Any = _UNREAD
+        self._subscription_el = subscription_el
+        self.raw = raw
+        self.signer = signer
+        self.headers: list[Element] = headers if headers is not None else []
+
+    @property
+    def topic(self) -> Topic | None:
+        if self._topic is _UNREAD:
+            self._topic = _read_topic(self._topic_el) if self._topic_el is not None else None
+        result: Topic | None = self._topic
+        return result
+
+    @property
+    def topic_text(self) -> str | None:
+        return (self._topic_el.text or "").strip() if self._topic_el is not None else None
+
+    @property
+    def producer(self) -> EndpointReference | None:
+        if self._producer is _UNREAD:
+            self._producer = _read_epr(self._producer_el)
+        result: EndpointReference | None = self._producer
+        return result
+
+    @property
+    def subscription(self) -> EndpointReference | None:
+        if self._subscription is _UNREAD:
+            self._subscription = _read_epr(self._subscription_el)
+        result: EndpointReference | None = self._subscription
+        return result
+
+    def __repr__(self) -> str:
+        kind = "raw " if self.raw else ""
+        return (
+            f"<{kind}Notification {self.topic_text or '-'}: {etree.QName(self.message).localname}>"
+        )
 
     # -- the standard payloads ----------------------------------------------------------------
     @property
@@ -256,39 +315,60 @@ def parse_notify(body: Element) -> list[Notification]:
 
 
 def _read_holder(holder: Element, b: str) -> Notification:
-    message: Element | None = None
-    topic: Topic | None = None
-    topic_text: str | None = None
-    producer = subscription = None
+    message = topic_el = producer_el = subscription_el = None
     for child in holder.iterchildren(etree.Element):
-        local = etree.QName(child).localname
-        if etree.QName(child).namespace != b:
+        tag = child.tag
+        if not tag.startswith(b, 1):
             continue
+        local = tag[len(b) + 2 :]
         if local == "Message":
             message = next(child.iterchildren(etree.Element), None)
         elif local == "Topic":
-            topic_text = (child.text or "").strip()
-            try:
-                expr = parse_topic_expression(topic_text, child.get("Dialect", ""), child.nsmap)
-                topic = expr.topic
-            except WsnFault:
-                topic = None
-        elif local in ("ProducerReference", "SubscriptionReference"):
-            try:
-                epr = EndpointReference.from_element(child)
-            except AddressingError as exc:
-                raise NotifyFormatError(f"{local}: {exc}") from None
-            if local == "ProducerReference":
-                producer = epr
-            else:
-                subscription = epr
+            topic_el = child
+        elif local == "ProducerReference":
+            producer_el = child
+        elif local == "SubscriptionReference":
+            subscription_el = child
     if message is None:
         raise NotifyFormatError("a NotificationMessage has no Message element")
-    return Notification(message, topic, topic_text, producer, subscription)
+    return Notification(
+        message, topic_el=topic_el, producer_el=producer_el, subscription_el=subscription_el
+    )
+
+
+_UNREAD: Any = object()
+_TOPICS: dict[tuple[str, str, str | None], Topic | None] = {}
+
+
+def _read_topic(el: Element) -> Topic | None:
+    """The topic a Topic element names (Simple or Concrete; None otherwise)."""
+    text = (el.text or "").strip()
+    dialect = el.get("Dialect", "")
+    prefix, sep, _ = text.partition(":")
+    key = (text, dialect, el.nsmap.get(prefix if sep else None))
+    if key in _TOPICS:
+        return _TOPICS[key]
+    try:
+        topic = parse_topic_expression(text, dialect, el.nsmap).topic
+    except WsnFault:
+        topic = None
+    if text.count(":") <= 1:  # one prefix: the key says all there is to know
+        if len(_TOPICS) > 1024:
+            _TOPICS.clear()
+        _TOPICS[key] = topic
+    return topic
+
+
+def _read_epr(el: Element | None) -> EndpointReference | None:
+    if el is None:
+        return None
+    try:
+        return EndpointReference.from_element(el)
+    except AddressingError:
+        return None
 
 
 __all__ = [
-    "WSRF_1_2",
     "Notification",
     "NotifyFormatError",
     "NotifyWriter",

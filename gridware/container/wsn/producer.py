@@ -36,9 +36,10 @@ first, see :mod:`gridware.container.wsn.subscription`); delivery is asynchronous
     unreachable_after = 120   # seconds of failures before the subscriptions are destroyed
     max_batch = 100           # largest batch a subscription may ask for
 
-Changes are published once the current reactor turn ends: several assignments of
-one property in one request (or a SetResourceProperties that failed and was
-rolled back) make one notification (or none).
+Changes are published when the request that made them is answered (changes made
+outside a request of the service, by a timer or a thread, when the current reactor
+turn ends): several assignments of one property in one request make one
+notification, a SetResourceProperties that failed and was rolled back none.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ from gridware.container.generated.wsn13 import types as wsn13
 from gridware.container.generated.wsn_gt4 import types as wsn_gt4
 from gridware.container.log import event
 from gridware.container.resource import Resource, ResourceProperty, utcnow
-from gridware.container.service import RequestContext, Service
+from gridware.container.service import Outcome, RequestContext, Service, TransportInfo
 from gridware.container.wsn.delivery import DeliveryPolicy
 from gridware.container.wsn.dispatch import DialectOperation, add_operations
 from gridware.container.wsn.faults import (
@@ -281,6 +282,27 @@ class NotificationProducer(Service):
             ],
         )
 
+    def process(
+        self,
+        data: bytes,
+        *,
+        soap_action: str | None = None,
+        peer: str = "",
+        transport: TransportInfo | None = None,
+    ) -> Outcome | defer.Deferred[Outcome]:
+        """Process a request, then publish the property changes it made: one
+        notification per property and request (none for a rolled-back Set)."""
+        outcome = super().process(data, soap_action=soap_action, peer=peer, transport=transport)
+        if isinstance(outcome, defer.Deferred):
+
+            def flush(result: Any) -> Any:
+                self._flush()
+                return result
+
+            return outcome.addBoth(flush)
+        self._flush()
+        return outcome
+
     @property
     def reactor(self) -> Any:
         if self.container is not None:
@@ -334,13 +356,15 @@ class NotificationProducer(Service):
             assert self.home is not None
             if self.home.get(None) is not resource:
                 return
-        old_elements = _elements(prop, old)
+        # simple values are immutable: keep them; anything else is written out now,
+        # before it can change in place
+        snapshot = _snapshot(prop, old)
         if isInIOThread():
-            self._record(resource, prop, old_elements)
+            self._record(resource, prop, snapshot)
         else:
-            self.reactor.callFromThread(self._record, resource, prop, old_elements)
+            self.reactor.callFromThread(self._record, resource, prop, snapshot)
 
-    def _record(self, resource: Resource, prop: ResourceProperty, old: list[Element]) -> None:
+    def _record(self, resource: Resource, prop: ResourceProperty, old: Any) -> None:
         self._pending.setdefault((id(resource), prop.tag), (resource, prop, old))
         if self._flush_call is None:
             self._flush_call = self.reactor.callLater(0, self._flush)
@@ -354,10 +378,12 @@ class NotificationProducer(Service):
             return
         pending, self._pending = self._pending, {}
         for resource, prop, old in pending.values():
-            new = _elements(prop, prop.__get__(resource, type(resource)))
-            if _same(old, new):
+            new = _snapshot(prop, prop.__get__(resource, type(resource)))
+            if old == new:
                 continue  # changed back (or a rolled-back Set): nothing happened
-            message = value_change_message(self.dialect, old, new)
+            message = value_change_message(
+                self.dialect, _as_elements(prop, old), _as_elements(prop, new), copy=False
+            )
             try:
                 self.manager.publish(self, resource, self.property_topic_map[prop.tag], message)
             except Exception:
@@ -614,13 +640,22 @@ def _elements(prop: ResourceProperty, value: Any) -> list[Element]:
     return out
 
 
-def _same(a: list[Element], b: list[Element]) -> bool:
-    if len(a) != len(b):
-        return False
-    return all(
-        etree.tostring(x, method="c14n") == etree.tostring(y, method="c14n")
-        for x, y in zip(a, b, strict=True)
-    )
+class _Written(tuple[bytes, ...]):
+    """A property value written out as its serialized elements (for comparing and
+    for the notification, whatever happens to the value afterwards)."""
+
+
+def _snapshot(prop: ResourceProperty, value: Any) -> Any:
+    """What to remember of a value: itself when simple (immutable), else its XML."""
+    if prop.simple is not None:
+        return tuple(value) if prop.many else value
+    return _Written(etree.tostring(e) for e in _elements(prop, value))
+
+
+def _as_elements(prop: ResourceProperty, snapshot: Any) -> list[Element]:
+    if isinstance(snapshot, _Written):
+        return [etree.fromstring(b) for b in snapshot]
+    return _elements(prop, snapshot)
 
 
 def _copy(el: Element | None) -> Element | None:
