@@ -386,9 +386,12 @@ class _ElementStep(_Step):
         self.max = p.max
         self.nillable = p.nillable
         self.tag = p.tag
+        # a substitute is read Tagged unless its class alone tells its element
+        members = [p.type, *(t for _, t in p.substitutes)]
         self.types: dict[str, tuple[Any, bool]] = {p.tag: (p.type, False)}
         for tag, t in p.substitutes:
-            self.types[tag] = (t, True)
+            alone = isinstance(t, type) and sum(m is t for m in members) == 1
+            self.types[tag] = (t, not alone)
         self.first = frozenset(self.types)
         self.fast: Any = None
         if not p.substitutes and not p.nillable and p.default is None and p.fixed is None:
@@ -430,7 +433,8 @@ class _ElementStep(_Step):
             hit = types.get(kid.tag)
             if hit is None:
                 break
-            t, substituted = hit
+            t, tagged = hit
+            substituted = kid.tag != self.tag
             try:
                 if p.default is not None or p.fixed is not None:
                     v = _default_or_fixed(p, t, kid, self.nillable)
@@ -440,7 +444,7 @@ class _ElementStep(_Step):
                 raise exc.inside(_local(kid.tag)) from None
             if v is NIL and (p.min > 0 or p.many):
                 v = None  # a nil required element or list item is None; NIL means "nil, not absent"
-            if substituted and not isinstance(v, Complex):
+            if substituted and (tagged or not isinstance(v, Complex)):
                 v = Tagged(kid.tag, v)
             out.append(v)
             i += 1
