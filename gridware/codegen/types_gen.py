@@ -111,6 +111,7 @@ class PElem:
     default: str | None = None
     fixed: str | None = None
     substitutes: list[tuple[str, Expr, str]] = field(default_factory=list)  # tag, expr, annotation
+    abstract: bool = False  # an abstract head: only its substitutes appear
 
     @property
     def many(self) -> bool:
@@ -690,6 +691,7 @@ class TypesGenerator:
             p.default if p.default is not None else decl.default,
             p.fixed if p.fixed is not None else decl.fixed,
             subs,
+            decl.abstract and decl.is_global,
         )
 
     def _add_fields(self, model: ClassModel, p: P) -> None:
@@ -849,6 +851,8 @@ class TypesGenerator:
             if p.substitutes:
                 subs = [tuple_of([q(t), e]) for t, e, _ in p.substitutes]
                 args.append(_kw("substitutes", tuple_of(subs)))
+            if p.abstract:
+                args.append("abstract=True")
             return Call("Element", args)
         if isinstance(p, PAny):
             return Call(

@@ -508,7 +508,7 @@ class ValueBuilder:
             return st.just(self.parsed(p.type, p.fixed))
         options: list[st.SearchStrategy[Any]] = []
         types = [p.type, *(t for _, t in p.substitutes)]
-        head_abstract = isinstance(p.type, type) and not self.concrete(p.type)
+        head_abstract = p.abstract or (isinstance(p.type, type) and not self.concrete(p.type))
         if not head_abstract:
             head = self._value_of(p.type, p.tag, depth, exact=False)
             if p.default is not None and isinstance(p.type, SimpleType):
@@ -576,7 +576,7 @@ class ValueBuilder:
             if isinstance(q, m.Any_):
                 items.append(self.wildcards(q.namespace, q.target_namespace))
                 continue
-            for tag, t in ((q.tag, q.type), *q.substitutes):
+            for tag, t in m._members(q):
                 if isinstance(t, type) and not self.concrete(t):
                     continue
                 value = self._value_of(t, tag, depth, exact=True)
@@ -601,7 +601,7 @@ class ValueBuilder:
         return st.one_of(
             [
                 self._value_of(t, tag, depth, exact=True).map(lambda v, tag=tag: m.Tagged(tag, v))
-                for tag, t in ((q.tag, q.type), *q.substitutes)
+                for tag, t in m._members(q)
                 if not (isinstance(t, type) and not self.concrete(t))
             ]
         )

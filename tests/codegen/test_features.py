@@ -1170,10 +1170,6 @@ INVALID_DOCUMENTS = [
         "abstract head element",
         f'<f:garage {NS}><f:vehicle xsi:type="f:Car"><f:wheels>4</f:wheels><f:seats>1</f:seats></f:vehicle></f:garage>',
         ["garage", "vehicle", "abstract"],
-        marks=xfail(
-            "types_gen: Element has no 'abstract' flag for an abstract head element, "
-            "so <f:vehicle xsi:type='f:Car'> is accepted"
-        ),
     ),
     case(
         "fixed element value",
@@ -1297,10 +1293,6 @@ INVALID_OBJECTS = [
         "zoo",
         lambda t: t.Zoo(animal=[t.Animal(name="generic")]),
         ["zoo/animal", "abstract"],
-        marks=xfail(
-            "model.ComplexBinding.fill writes xsi:type naming the abstract type itself "
-            "instead of refusing"
-        ),
     ),
     case(
         "a fixed attribute with another value",

@@ -137,7 +137,8 @@ class Element:
     """An element particle stored in attribute ``attr``.
 
     ``type`` is a :class:`SimpleType` or a :class:`Complex` subclass;
-    ``substitutes`` lists the other elements (tag, type) that may stand in for it.
+    ``substitutes`` lists the other elements (tag, type) that may stand in for it;
+    an ``abstract`` element never appears itself, only its substitutes do.
     """
 
     attr: str
@@ -149,6 +150,7 @@ class Element:
     default: str | None = None
     fixed: str | None = None
     substitutes: tuple[tuple[str, Any], ...] = ()
+    abstract: bool = False
 
     @property
     def many(self) -> bool:
@@ -228,6 +230,13 @@ class Text:
 
 
 Particle = Element | Any_ | Choice | All | Repeated
+
+
+def _members(p: Element) -> tuple[tuple[str, Any], ...]:
+    """(tag, type) of the elements that may appear for ``p``: itself unless abstract."""
+    if p.abstract:
+        return p.substitutes
+    return ((p.tag, p.type), *p.substitutes)
 
 
 def _ns_ok(constraint: str, target: str | None, uri: str | None) -> bool:
@@ -394,7 +403,13 @@ class _ElementStep(_Step):
             self.types[tag] = (t, not alone)
         self.first = frozenset(self.types)
         self.fast: Any = None
-        if not p.substitutes and not p.nillable and p.default is None and p.fixed is None:
+        if (
+            not p.substitutes
+            and not p.nillable
+            and not p.abstract
+            and p.default is None
+            and p.fixed is None
+        ):
             if isinstance(p.type, SimpleType) and p.type.parse_in is None:
                 self.fast = _simple_reader(p.type, p.tag)
             elif isinstance(p.type, type) and issubclass(p.type, Complex):
@@ -435,6 +450,10 @@ class _ElementStep(_Step):
                 break
             t, tagged = hit
             substituted = kid.tag != self.tag
+            if not substituted and p.abstract:
+                raise BindingError(
+                    f"<{_local(p.tag)}> is abstract: only its substitution group may appear"
+                )
             try:
                 if p.default is not None or p.fixed is not None:
                     v = _default_or_fixed(p, t, kid, self.nillable)
@@ -564,12 +583,12 @@ class _RepeatedStep(_Step):
         seen_types: dict[int, int] = {}
         for p in r.particles:
             if isinstance(p, Element):
-                for _tag, t in ((p.tag, p.type), *p.substitutes):
+                for _tag, t in _members(p):
                     seen_types[id(t)] = seen_types.get(id(t), 0) + 1
         self.any: _AnyStep | None = None
         for p in r.particles:
             if isinstance(p, Element):
-                for tag, t in ((p.tag, p.type), *p.substitutes):
+                for tag, t in _members(p):
                     ambiguous = seen_types[id(t)] > 1 or not isinstance(t, type)
                     self.types[tag] = (t, ambiguous, p.nillable)
             else:
@@ -763,7 +782,11 @@ class ComplexBinding:
     def fill(self, value: Any, el: etree._Element, declared: type) -> None:
         if not self._compiled:
             self._compile()
-        if type(value) is not declared or self.abstract:
+        if self.abstract:
+            raise BindingError(
+                f"{self.type_name or self.cls.__name__} is abstract: write a derived type"
+            )
+        if type(value) is not declared:
             if self.type_name is None:
                 raise BindingError(f"{type(value).__name__} has no type name for xsi:type")
             from gridware.codegen.runtime.simpletypes import QNAME
@@ -863,15 +886,23 @@ def _element_for(p: Element, v: Any) -> tuple[str, Any, Any]:
     """(tag, declared type, value) for a value of element particle ``p``."""
     if isinstance(v, Tagged):
         for tag, t in ((p.tag, p.type), *p.substitutes):
-            if tag == v.tag:
+            if tag == v.tag and not (p.abstract and tag == p.tag):
                 return tag, t, v.value
         raise BindingError(f"<{_local(v.tag)}> cannot stand for <{_local(p.tag)}>")
     if p.substitutes and isinstance(v, Complex):
-        if isinstance(p.type, type) and type(v) is p.type:
+        if isinstance(p.type, type) and type(v) is p.type and not p.abstract:
             return p.tag, p.type, v
         for tag, t in p.substitutes:
             if isinstance(t, type) and type(v) is t:
                 return tag, t, v
+    if p.abstract:
+        for tag, t in p.substitutes:  # a class derived from a member's: that member, xsi:type
+            if isinstance(t, type) and isinstance(v, t):
+                return tag, t, v
+        raise BindingError(
+            f"<{_local(p.tag)}> is abstract: a {type(v).__name__} is no member of its "
+            "substitution group"
+        )
     return p.tag, p.type, v
 
 
@@ -929,7 +960,13 @@ def _write_particle(p: Particle, value: Any, parent: etree._Element) -> None:
 
 def _writer(p: Particle) -> Any:
     """A compiled writer for one particle (fast paths for the common element shapes)."""
-    if isinstance(p, Element) and not p.substitutes and not p.nillable and p.fixed is None:
+    if (
+        isinstance(p, Element)
+        and not p.substitutes
+        and not p.nillable
+        and not p.abstract
+        and p.fixed is None
+    ):
         attr, tag, lo, hi, many = p.attr, p.tag, p.min, p.max, p.many
         local = _local(tag)
         sub_element = etree.SubElement
@@ -1010,16 +1047,16 @@ def _write_repeated(r: Repeated, items: Iterable[Any], parent: etree._Element) -
 def _repeated_target(elements: list[Element], item: Any) -> tuple[str, Any, Any]:
     if isinstance(item, Tagged):
         for p in elements:
-            for tag, t in ((p.tag, p.type), *p.substitutes):
+            for tag, t in _members(p):
                 if tag == item.tag:
                     return tag, t, item.value
         raise BindingError(f"<{_local(item.tag)}> is not allowed here")
     for p in elements:
-        for tag, t in ((p.tag, p.type), *p.substitutes):
+        for tag, t in _members(p):
             if isinstance(t, type) and type(item) is t:
                 return tag, t, item
     for p in elements:
-        for tag, t in ((p.tag, p.type), *p.substitutes):
+        for tag, t in _members(p):
             if isinstance(t, type) and isinstance(item, t):
                 return tag, t, item
     raise BindingError(f"cannot tell which element a {type(item).__name__} is: wrap it in Tagged")
@@ -1042,7 +1079,7 @@ def _mixed_items(el: etree._Element, b: ComplexBinding) -> list[Any]:
     elements, wildcards = _mixed_particles(b)
     types: dict[str, tuple[Any, bool]] = {}
     for p in elements:
-        for tag, t in ((p.tag, p.type), *p.substitutes):
+        for tag, t in _members(p):
             types[tag] = (t, p.nillable)
     out: list[Any] = []
     if el.text:
