@@ -586,10 +586,10 @@ class TypesGenerator:
                         raise group.source.error("an xs:all group may hold only elements")
                     elems.append(c)
             return [PAll(elems, 0 if opt else group.min_occurs)]
-        # choice
+        # choice: each alternative keeps its own minOccurs (the fields are optional all the same)
         alternatives: list[PElem | PAny] = []
         for p in group.particles:
-            converted = self._particle(p, model, True)
+            converted = self._particle(p, model, False)
             if len(converted) != 1 or not isinstance(converted[0], PElem | PAny):
                 # an alternative that is itself a group: keep the order, lose the field split
                 for c in converted:

@@ -502,8 +502,11 @@ class ValueBuilder:
             return self.simple_type(t)
         return st.deferred(lambda: self.instance(t, depth + 1, exact=exact))
 
-    def _element_item(self, p: m.Element, depth: int, in_list: bool) -> st.SearchStrategy[Any]:
-        """One value of element particle ``p``, as the reader returns it."""
+    def _element_item(
+        self, p: m.Element, depth: int, in_list: bool, optional: bool = False
+    ) -> st.SearchStrategy[Any]:
+        """One value of element particle ``p``, as the reader returns it (``optional``: its
+        field may be None anyway, as a choice alternative's)."""
         if p.fixed is not None and isinstance(p.type, SimpleType):
             return st.just(self.parsed(p.type, p.fixed))
         options: list[st.SearchStrategy[Any]] = []
@@ -525,7 +528,7 @@ class ValueBuilder:
             if in_list:
                 options.append(st.none())
             else:
-                options.append(st.just(m.NIL) if p.min == 0 else st.none())
+                options.append(st.just(m.NIL) if p.min == 0 or optional else st.none())
         return st.one_of(options)
 
     def _any_field(self, p: m.Any_, depth: int) -> st.SearchStrategy[dict[str, Any]]:
@@ -545,7 +548,7 @@ class ValueBuilder:
         terminal: list[st.SearchStrategy[dict[str, Any]]] = []
         for q in c.particles:
             if isinstance(q, m.Element):
-                one = self._element_item(q, depth, in_list=q.many)
+                one = self._element_item(q, depth, in_list=q.many, optional=True)
             else:
                 one = self.wildcards(q.namespace, q.target_namespace)
             if q.many:

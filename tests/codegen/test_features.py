@@ -73,10 +73,6 @@ def xfail(reason: str) -> pytest.MarkDecorator:
 
 
 # bugs shown by more than one test
-BUG_CHOICE_MIN = xfail(
-    "types_gen._particles: choice alternatives get min=0 and Choice.required() needs every "
-    "alternative required, so an empty xs:choice (and a branch below its minOccurs) passes"
-)
 BUG_OPTIONAL_GROUP = xfail(
     "types_gen._particles: an optional group (xs:all/sequence minOccurs=0) makes its elements "
     "optional one by one, so a partial group passes"
@@ -1128,19 +1124,16 @@ INVALID_DOCUMENTS = [
         "empty required choice",
         f"<f:expr {NS}/>",
         ["expr", "num", "sum"],
-        marks=BUG_CHOICE_MIN,
     ),
     case(
         "required choice not chosen",
         f"<f:payment {NS}><f:amount>1</f:amount></f:payment>",
         ["payment", "card"],
-        marks=BUG_CHOICE_MIN,
     ),
     case(
         "fewer than minOccurs in a choice branch",
         f'<f:shape {NS}><f:point x="1" y="1"/><f:point x="2" y="2"/></f:shape>',
         ["shape", "point"],
-        marks=BUG_CHOICE_MIN,
     ),
     case(
         "partial optional xs:all",
@@ -1306,13 +1299,12 @@ INVALID_OBJECTS = [
         lambda t: t.Defaults(count=1, schema="v3"),
         ["defaults/schema", "v2"],
     ),
-    case("empty required choice", "expr", lambda t: t.Expr(), ["expr"], marks=BUG_CHOICE_MIN),
+    case("empty required choice", "expr", lambda t: t.Expr(), ["expr"]),
     case(
         "fewer than minOccurs in a choice branch",
         "shape",
         lambda t: t.Shape(point=[t.Point(x=0, y=0)]),
         ["shape", "point"],
-        marks=BUG_CHOICE_MIN,
     ),
     case(
         "partial optional xs:all",
@@ -1611,7 +1603,6 @@ def schemas() -> dict[str, xmlschema.XMLSchema]:
 
 #: Global elements whose generated values are not always valid, because of a known bug.
 VALIDITY_BUGS = {
-    f("shape"): BUG_CHOICE_MIN,
     f("optionalSettings"): BUG_OPTIONAL_GROUP,
     f("contact"): BUG_REPEATED,
     f("properties"): BUG_REPEATED,

@@ -386,10 +386,12 @@ def _complex_reader(cls: type, tag: str) -> Any:
 
 
 class _ElementStep(_Step):
-    __slots__ = ("attr", "fast", "max", "min", "nillable", "particle", "tag", "types")
+    __slots__ = ("attr", "fast", "keep_nil", "max", "min", "nillable", "particle", "tag", "types")
 
-    def __init__(self, p: Element) -> None:
+    def __init__(self, p: Element, optional_field: bool = False) -> None:
         self.particle = p
+        # the field of a choice alternative is optional: None is absent, NIL is nil
+        self.keep_nil = optional_field and not p.many
         self.attr = p.attr
         self.min = p.min
         self.max = p.max
@@ -461,7 +463,7 @@ class _ElementStep(_Step):
                     v = _read_value(t, kid, self.nillable)
             except BindingError as exc:
                 raise exc.inside(_local(kid.tag)) from None
-            if v is NIL and (p.min > 0 or p.many):
+            if v is NIL and not self.keep_nil and (p.min > 0 or p.many):
                 v = None  # a nil required element or list item is None; NIL means "nil, not absent"
             if substituted and (tagged or not isinstance(v, Complex)):
                 v = Tagged(kid.tag, v)
@@ -520,7 +522,7 @@ class _ChoiceStep(_Step):
         self.alternatives: list[_Step] = []
         first: set[str] = set()
         for p in c.particles:
-            step = _ElementStep(p) if isinstance(p, Element) else _AnyStep(p, stop)
+            step = _ElementStep(p, True) if isinstance(p, Element) else _AnyStep(p, stop)
             self.alternatives.append(step)
             first |= step.first
         self.first = frozenset(first)
