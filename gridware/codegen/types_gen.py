@@ -578,9 +578,10 @@ class TypesGenerator:
                 out.extend(self._particle(p, model, opt))
             return out
         if group.kind == "all":
+            # an optional group is all or nothing: its elements keep their own minOccurs
             elems: list[PElem] = []
             for p in group.particles:
-                converted = self._particle(p, model, opt)
+                converted = self._particle(p, model, False)
                 for c in converted:
                     if not isinstance(c, PElem):
                         raise group.source.error("an xs:all group may hold only elements")

@@ -471,9 +471,15 @@ class ValueBuilder:
         if isinstance(p, m.Choice):
             return self._choice(p, depth)
         if isinstance(p, m.All):
-            return st.tuples(*[self._element_field(q, depth) for q in p.particles]).map(
+            optional = p.min == 0
+            whole = st.tuples(*[self._element_field(q, depth, optional) for q in p.particles]).map(
                 lambda ds: {k: v for d in ds for k, v in d.items()}
             )
+            if not optional:
+                return whole
+            # an optional group: absent as a whole, or complete
+            absent = {q.attr: ([] if q.many else None) for q in p.particles}
+            return st.one_of(st.just(absent), whole)
         return self._repeated(p, depth)
 
     def _count(self, lo: int, hi: int | None, depth: int) -> tuple[int, int]:
@@ -481,8 +487,10 @@ class ValueBuilder:
         top = lo + max(0, self.max_depth - depth)
         return lo, top if hi is None else min(hi, top)
 
-    def _element_field(self, p: m.Element, depth: int) -> st.SearchStrategy[dict[str, Any]]:
-        item = self._element_item(p, depth, in_list=p.many)
+    def _element_field(
+        self, p: m.Element, depth: int, optional: bool = False
+    ) -> st.SearchStrategy[dict[str, Any]]:
+        item = self._element_item(p, depth, in_list=p.many, optional=optional)
         if p.many:
             lo, hi = self._count(p.min, p.max, depth)
             value: st.SearchStrategy[Any] = _lists(item, lo, hi)
@@ -626,9 +634,12 @@ class ValueBuilder:
                     options.append(st.just([]))
                 pieces.append(st.one_of(options))
             elif isinstance(p, m.All):
+                group = []
                 for q in p.particles:
                     lo, hi = self._count(q.min, q.max, depth)
-                    pieces.append(_lists(self._mixed_item(q, depth), lo, hi))
+                    group.append(_lists(self._mixed_item(q, depth), lo, hi))
+                whole = st.tuples(*group).map(lambda ls: [e for part in ls for e in part])
+                pieces.append(st.one_of(st.just([]), whole) if p.min == 0 else whole)
             else:
                 lo, hi = self._count(p.min, p.max, depth)
                 item = st.one_of([self._mixed_item(q, depth) for q in p.particles])

@@ -73,10 +73,6 @@ def xfail(reason: str) -> pytest.MarkDecorator:
 
 
 # bugs shown by more than one test
-BUG_OPTIONAL_GROUP = xfail(
-    "types_gen._particles: an optional group (xs:all/sequence minOccurs=0) makes its elements "
-    "optional one by one, so a partial group passes"
-)
 BUG_REPEATED = xfail(
     "types_gen._repeated: a repeating group or a group inside a choice becomes a flat Repeated "
     "of its leaves: order, cardinality and the choice are lost, invalid content passes"
@@ -1139,7 +1135,6 @@ INVALID_DOCUMENTS = [
         "partial optional xs:all",
         f"<f:optionalSettings {NS}><f:depth>1</f:depth></f:optionalSettings>",
         ["optionalSettings", "unit"],
-        marks=BUG_OPTIONAL_GROUP,
     ),
     case(
         "too many in a repeating choice",
@@ -1311,7 +1306,6 @@ INVALID_OBJECTS = [
         "optionalSettings",
         lambda t: t.OptionalSettings(depth=1),
         ["optionalSettings", "unit"],
-        marks=BUG_OPTIONAL_GROUP,
     ),
     case(
         "a duration with months and seconds of opposite signs",
@@ -1603,7 +1597,6 @@ def schemas() -> dict[str, xmlschema.XMLSchema]:
 
 #: Global elements whose generated values are not always valid, because of a known bug.
 VALIDITY_BUGS = {
-    f("optionalSettings"): BUG_OPTIONAL_GROUP,
     f("contact"): BUG_REPEATED,
     f("properties"): BUG_REPEATED,
     f("history"): BUG_REPEATED,

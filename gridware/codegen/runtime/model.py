@@ -390,7 +390,8 @@ class _ElementStep(_Step):
 
     def __init__(self, p: Element, optional_field: bool = False) -> None:
         self.particle = p
-        # the field of a choice alternative is optional: None is absent, NIL is nil
+        # the field of a choice alternative (or of an optional xs:all) is optional:
+        # None is absent, NIL is nil
         self.keep_nil = optional_field and not p.many
         self.attr = p.attr
         self.min = p.min
@@ -546,14 +547,15 @@ class _ChoiceStep(_Step):
 
 
 class _AllStep(_Step):
-    __slots__ = ("steps",)
+    __slots__ = ("min", "steps")
 
     def __init__(self, a: All) -> None:
-        self.steps = {p.tag: _ElementStep(p) for p in a.particles}
+        self.min = a.min
+        self.steps = {p.tag: _ElementStep(p, a.min == 0) for p in a.particles}
         self.first = frozenset(self.steps)
 
     def required(self) -> bool:
-        return any(s.required() for s in self.steps.values())
+        return self.min > 0 and any(s.required() for s in self.steps.values())
 
     def consume(self, kids: list[etree._Element], i: int, values: dict[str, Any]) -> int:
         seen: set[str] = set()
@@ -568,6 +570,8 @@ class _AllStep(_Step):
                 )
             seen.add(step.particle.tag)
             i = step.consume(kids, i, values)
+        if not seen and self.min == 0:
+            return i  # an optional group: absent as a whole
         for tag, step in self.steps.items():
             if tag not in seen and step.required():
                 raise BindingError(f"missing element <{_local(tag)}>")
@@ -954,6 +958,8 @@ def _write_particle(p: Particle, value: Any, parent: etree._Element) -> None:
         for q in chosen:
             _write_particle(q, value, parent)
     elif isinstance(p, All):
+        if p.min == 0 and not any(_present(getattr(value, q.attr), q) for q in p.particles):
+            return  # an optional group: absent as a whole; present, it is complete
         for q in p.particles:
             _write_particle(q, value, parent)
     else:
