@@ -74,6 +74,7 @@ MODULE_NAMES = {
     "Element",
     "Enum",
     "GlobalElement",
+    "Group",
     "Nil",
     "Repeated",
     "Tagged",
@@ -144,11 +145,22 @@ class PAll:
 
 
 @dataclass
+class PGroup:
+    """The structure of a repeated group: leaves are indices into the particles."""
+
+    kind: str
+    items: list[int | PGroup]
+    min: int
+    max: int | None
+
+
+@dataclass
 class PRepeated:
     attr: str
     particles: list[PElem | PAny]
     min: int
     max: int | None
+    model: PGroup | None = None
 
 
 P = PElem | PAny | PChoice | PAll | PRepeated
@@ -608,32 +620,63 @@ class TypesGenerator:
             model.names.taken.discard(n)
 
     def _repeated(self, group: ModelGroup, model: ClassModel, optional: bool) -> PRepeated:
+        """A repeating group (or a group inside a choice): one list of items in document
+        order, with the group's structure to check them against."""
         leaves: list[PElem | PAny] = []
-        self._leaves(group, model, leaves, set())
         lo = 0 if optional else group.min_occurs
-        return PRepeated(
-            model.names.claim("items"),
-            leaves,
-            lo,
-            None if group.max_occurs is None else group.max_occurs * max(1, len(leaves)),
-        )
+        shape = self._shape(group, model, leaves, set(), lo, group.max_occurs)
+        attr = model.names.claim("items")
+        if (shape.kind == "choice" or len(shape.items) == 1) and all(
+            isinstance(i, int) and leaves[i].min == 1 for i in shape.items
+        ):
+            # a repeated choice of elements: any order of them will do, no model needed
+            single = all(leaf.max == 1 for leaf in leaves)
+            if shape.max is None or single:
+                for leaf in leaves:
+                    leaf.min, leaf.max = 0, None
+                return PRepeated(attr, leaves, shape.min, shape.max)
+        return PRepeated(attr, leaves, 0, None, shape)
 
-    def _leaves(
-        self, g: ModelGroup, model: ClassModel, out: list[PElem | PAny], seen: set[str]
-    ) -> None:
+    def _shape(
+        self,
+        g: ModelGroup,
+        model: ClassModel,
+        leaves: list[PElem | PAny],
+        seen: set[str],
+        lo: int,
+        hi: int | None,
+    ) -> PGroup:
+        if g.kind == "all":
+            raise g.source.error("an xs:all group cannot repeat or be nested")
+        items: list[int | PGroup] = []
         for p in g.particles:
             if isinstance(p, ModelGroup):
-                self._leaves(p, model, out, seen)
+                items.append(self._shape(p, model, leaves, seen, p.min_occurs, p.max_occurs))
             elif isinstance(p, GroupRef):
                 if p.ref in seen:
                     raise p.source.error(f"model group {p.ref} includes itself")
-                self._leaves(self.s.group(p.ref, p.source).group, model, out, seen | {p.ref})
+                inner = self.s.group(p.ref, p.source).group
+                items.append(
+                    self._shape(
+                        inner,
+                        model,
+                        leaves,
+                        seen | {p.ref},
+                        inner.min_occurs * p.min_occurs,
+                        None
+                        if inner.max_occurs is None or p.max_occurs is None
+                        else inner.max_occurs * p.max_occurs,
+                    )
+                )
             elif isinstance(p, AnyParticle):
-                out.append(PAny("item", p.namespace, p.target_namespace, 0, None))
+                leaves.append(
+                    PAny("item", p.namespace, p.target_namespace, p.min_occurs, p.max_occurs)
+                )
+                items.append(len(leaves) - 1)
             else:
-                e = self._element(p, model, True, claim=False)
-                e.max = None
-                out.append(e)
+                leaves.append(self._element(p, model, False, claim=False))
+                items.append(len(leaves) - 1)
+        return PGroup(g.kind, items, lo, hi)
 
     def _particle(self, p: Any, model: ClassModel, optional: bool) -> list[P]:
         if isinstance(p, ElementDecl):
@@ -865,7 +908,14 @@ class TypesGenerator:
                 kind, [tuple_of([self._particle_expr(x) for x in p.particles]), f"min={p.min}"]
             )
         items = tuple_of([self._particle_expr(x) for x in p.particles])
-        return Call("Repeated", [q(p.attr), items, f"min={p.min}", f"max={p.max}"])
+        rep: list[Expr] = [q(p.attr), items, f"min={p.min}", f"max={p.max}"]
+        if p.model is not None:
+            rep.append(_kw("model", self._group_expr(p.model)))
+        return Call("Repeated", rep)
+
+    def _group_expr(self, g: PGroup) -> Expr:
+        items = [str(i) if isinstance(i, int) else self._group_expr(i) for i in g.items]
+        return Call("Group", [q(g.kind), tuple_of(items), f"min={g.min}", f"max={g.max}"])
 
     def render_elements(self) -> str:
         entries: list[Expr] = []
@@ -930,6 +980,7 @@ _MODULE_IMPORTS: list[tuple[str, list[str]]] = [
             "ComplexBinding",
             "Element",
             "GlobalElement",
+            "Group",
             "Nil",
             "Repeated",
             "Tagged",

@@ -577,13 +577,19 @@ class ValueBuilder:
 
     def _repeated_items(self, particles: tuple[Any, ...], depth: int) -> list[Any]:
         """Strategies of the items of a repeated group (or of mixed content)."""
+        return [item for items in self._leaf_items(particles, depth) for item in items]
+
+    def _leaf_items(self, particles: tuple[Any, ...], depth: int) -> list[list[Any]]:
+        """For each particle of a repeated group, the strategies of its items."""
         elements = [q for q in particles if isinstance(q, m.Element)]
         counts: dict[int, int] = {}
         for q in elements:
             for t in (q.type, *(t for _, t in q.substitutes)):
                 counts[id(t)] = counts.get(id(t), 0) + 1
-        items: list[st.SearchStrategy[Any]] = []
+        out: list[list[Any]] = []
         for q in particles:
+            items: list[st.SearchStrategy[Any]] = []
+            out.append(items)
             if isinstance(q, m.Any_):
                 items.append(self.wildcards(q.namespace, q.target_namespace))
                 continue
@@ -597,12 +603,37 @@ class ValueBuilder:
                     items.append(value)
                 else:
                     items.append(value.map(lambda v, tag=tag: m.Tagged(tag, v)))
-        return items
+        return out
 
     def _repeated(self, r: m.Repeated, depth: int) -> st.SearchStrategy[dict[str, Any]]:
+        if r.model is not None:
+            leaves = [st.one_of(items) for items in self._leaf_items(r.particles, depth)]
+            structured = self._group_items(r.model, r.particles, leaves, depth)
+            return structured.map(lambda v, n=r.attr: {n: v})
         items = self._repeated_items(r.particles, depth)
         lo, hi = self._count(r.min, r.max, depth)
         return _lists(st.one_of(items), lo, hi).map(lambda v, n=r.attr: {n: v})
+
+    def _group_items(
+        self,
+        node: int | m.Group,
+        particles: tuple[Any, ...],
+        leaves: list[st.SearchStrategy[Any]],
+        depth: int,
+    ) -> st.SearchStrategy[list[Any]]:
+        """Items of a repeated group that follow its model, in document order."""
+        if isinstance(node, int):
+            p = particles[node]
+            lo, hi = self._count(p.min, p.max, depth)
+            return _lists(leaves[node], lo, hi)
+        parts = [self._group_items(i, particles, leaves, depth) for i in node.items]
+        once: st.SearchStrategy[list[Any]] = (
+            st.one_of(parts)
+            if node.kind == "choice"
+            else st.tuples(*parts).map(lambda ls: [x for part in ls for x in part])
+        )
+        lo, hi = self._count(node.min, node.max, depth)
+        return _lists(once, lo, hi).map(lambda ls: [x for part in ls for x in part])
 
     # -- mixed content ------------------------------------------------------------------
     def _mixed_item(self, q: m.Element | m.Any_, depth: int) -> st.SearchStrategy[Any]:

@@ -72,13 +72,6 @@ def xfail(reason: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, reason=reason)
 
 
-# bugs shown by more than one test
-BUG_REPEATED = xfail(
-    "types_gen._repeated: a repeating group or a group inside a choice becomes a flat Repeated "
-    "of its leaves: order, cardinality and the choice are lost, invalid content passes"
-)
-
-
 def read(t: ModuleType, xml: str) -> Any:
     el = parse(xml)
     return t.ELEMENTS[el.tag].read(el)
@@ -1140,19 +1133,21 @@ INVALID_DOCUMENTS = [
         "too many in a repeating choice",
         f"<f:mixture {NS}><f:label>l</f:label>{'<f:number>1</f:number>' * 5}</f:mixture>",
         ["mixture", "number"],
-        marks=BUG_REPEATED,
     ),
     case(
         "sequence inside a choice: second element alone",
         f"<f:contact {NS}><f:extension>1</f:extension></f:contact>",
         ["contact", "extension"],
-        marks=BUG_REPEATED,
     ),
     case(
         "repeating sequence out of order",
         f"<f:properties {NS}><f:value>1</f:value><f:key>a</f:key></f:properties>",
         ["properties", "value"],
-        marks=BUG_REPEATED,
+    ),
+    case(
+        "incomplete repeating sequence",
+        f"<f:properties {NS}><f:key>a</f:key><f:value>1</f:value><f:key>b</f:key></f:properties>",
+        ["properties", "incomplete", "<key>"],
     ),
     case(
         "abstract head element",
@@ -1306,6 +1301,36 @@ INVALID_OBJECTS = [
         "optionalSettings",
         lambda t: t.OptionalSettings(depth=1),
         ["optionalSettings", "unit"],
+    ),
+    case(
+        "repeating sequence out of order",
+        "properties",
+        lambda t: t.Properties(items=[Tagged(f("value"), "1"), Tagged(f("key"), "a")]),
+        ["properties", "<value>"],
+    ),
+    case(
+        "incomplete repeating sequence",
+        "properties",
+        lambda t: t.Properties(items=[Tagged(f("key"), "a")]),
+        ["properties", "incomplete", "<key>"],
+    ),
+    case(
+        "sequence inside a choice: second element alone",
+        "contact",
+        lambda t: t.Contact(items=[Tagged(f("extension"), 1)]),
+        ["contact", "<extension>"],
+    ),
+    case(
+        "too many in a repeating choice",
+        "mixture",
+        lambda t: t.Mixture(label="l", items=[Tagged(f("number"), 1)] * 5),
+        ["mixture", "items", "4"],
+    ),
+    case(
+        "abstract head element",
+        "garage",
+        lambda t: t.Garage(vehicle=[Tagged(f("vehicle"), t.Car(wheels=4, seats=1))]),
+        ["garage", "vehicle", "abstract"],
     ),
     case(
         "a duration with months and seconds of opposite signs",
@@ -1596,11 +1621,7 @@ def schemas() -> dict[str, xmlschema.XMLSchema]:
 
 
 #: Global elements whose generated values are not always valid, because of a known bug.
-VALIDITY_BUGS = {
-    f("contact"): BUG_REPEATED,
-    f("properties"): BUG_REPEATED,
-    f("history"): BUG_REPEATED,
-}
+VALIDITY_BUGS: dict[str, pytest.MarkDecorator] = {}
 
 
 FEATURE_ELEMENTS = element_tags(try_generated(str(FEATURES_WSDL), FEATURES_PACKAGE))

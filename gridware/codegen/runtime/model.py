@@ -189,17 +189,32 @@ class All:
 
 
 @dataclass(frozen=True, slots=True)
+class Group:
+    """The structure of a repeated group: a ``"sequence"`` or ``"choice"`` of
+    ``items``, each the index of a particle of the :class:`Repeated` (with its own
+    min and max) or a nested group, the whole ``min`` to ``max`` times."""
+
+    kind: str
+    items: tuple[int | Group, ...]
+    min: int = 1
+    max: int | None = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Repeated:
     """A repeating group: its elements in document order, as one list attribute.
 
     Items are values of the elements' types; an item whose type does not tell
-    its element (two elements of one type) is a :class:`Tagged`.
+    its element (two elements of one type) is a :class:`Tagged`.  Without a
+    ``model`` any order of the particles is valid (a repeated choice of single
+    elements); with one, the element names read and written must follow it.
     """
 
     attr: str
     particles: tuple[Element | Any_, ...]
     min: int = 0
     max: int | None = None
+    model: Group | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -578,11 +593,101 @@ class _AllStep(_Step):
         return i
 
 
+class _GroupMatcher:
+    """Checks element names against the :class:`Group` model of a repeated group."""
+
+    __slots__ = ("leaves", "model")
+
+    def __init__(self, r: Repeated, model: Group) -> None:
+        self.model = model
+        self.leaves: list[tuple[frozenset[str], Any_ | None, int, int | None]] = []
+        for p in r.particles:
+            if isinstance(p, Element):
+                self.leaves.append((frozenset(t for t, _ in _members(p)), None, p.min, p.max))
+            else:
+                self.leaves.append((frozenset(), p, p.min, p.max))
+
+    def check(self, tags: list[str]) -> None:
+        """Raise a BindingError unless ``tags`` is a word of the model."""
+        n = len(tags)
+        memo: dict[tuple[int, int], frozenset[int]] = {}
+        furthest = [0]
+
+        def leaf(index: int, pos: int) -> frozenset[int]:
+            names, wildcard, lo, hi = self.leaves[index]
+            c = 0
+            while pos + c < n and (hi is None or c < hi):
+                tag = tags[pos + c]
+                if tag in names or (
+                    wildcard is not None
+                    and _ns_ok(wildcard.namespace, wildcard.target_namespace, _uri(tag))
+                ):
+                    c += 1
+                else:
+                    break
+            furthest[0] = max(furthest[0], pos + c)
+            return frozenset(range(pos + lo, pos + c + 1)) if c >= lo else frozenset()
+
+        def once(g: Group, pos: int) -> frozenset[int]:
+            if g.kind == "choice":
+                out: set[int] = set()
+                for item in g.items:
+                    out |= ends(item, pos)
+                return frozenset(out)
+            current = frozenset((pos,))
+            for item in g.items:
+                nxt: set[int] = set()
+                for p in current:
+                    nxt |= ends(item, p)
+                current = frozenset(nxt)
+                if not current:
+                    break
+            return current
+
+        def ends(node: int | Group, pos: int) -> frozenset[int]:
+            if isinstance(node, int):
+                return leaf(node, pos)
+            key = (id(node), pos)
+            hit = memo.get(key)
+            if hit is not None:
+                return hit
+            done: set[int] = {pos} if node.min == 0 else set()
+            level = frozenset((pos,))
+            count = 0
+            while level and (node.max is None or count < node.max):
+                count += 1
+                nxt: set[int] = set()
+                for p in level:
+                    nxt |= once(node, p)
+                if count >= node.min:
+                    new = nxt - done
+                    done |= nxt
+                    # unbounded: only new positions can lead further
+                    level = frozenset(new if node.max is None else nxt)
+                else:
+                    level = frozenset(nxt)
+            result = frozenset(done)
+            memo[key] = result
+            return result
+
+        if n in ends(self.model, 0):
+            return
+        at = furthest[0]
+        if at < n:
+            raise BindingError(
+                f"<{_local(tags[at])}> does not fit the group here "
+                "(out of order, too many, or another choice taken)"
+            )
+        after = f" after <{_local(tags[-1])}>" if tags else ""
+        raise BindingError(f"the group is incomplete: more elements are needed{after}")
+
+
 class _RepeatedStep(_Step):
-    __slots__ = ("any", "attr", "max", "min", "types")
+    __slots__ = ("any", "attr", "matcher", "max", "min", "types")
 
     def __init__(self, r: Repeated, stop: frozenset[str]) -> None:
         self.attr = r.attr
+        self.matcher = _GroupMatcher(r, r.model) if r.model is not None else None
         self.min = r.min
         self.max = r.max
         self.types: dict[str, tuple[Any, bool, bool]] = {}
@@ -607,6 +712,7 @@ class _RepeatedStep(_Step):
     def consume(self, kids: list[etree._Element], i: int, values: dict[str, Any]) -> int:
         out: list[Any] = []
         n = len(kids)
+        start = i
         while i < n and (self.max is None or len(out) < self.max):
             kid = kids[i]
             hit = self.types.get(kid.tag)
@@ -625,6 +731,8 @@ class _RepeatedStep(_Step):
             i += 1
         if len(out) < self.min:
             raise BindingError(f"expected at least {self.min} element(s) in {self.attr}")
+        if self.matcher is not None:
+            self.matcher.check([kid.tag for kid in kids[start:i]])
         values[self.attr] = out
         return i
 
@@ -891,9 +999,13 @@ def _restricts(cls: type, base: type) -> bool:
 def _element_for(p: Element, v: Any) -> tuple[str, Any, Any]:
     """(tag, declared type, value) for a value of element particle ``p``."""
     if isinstance(v, Tagged):
-        for tag, t in ((p.tag, p.type), *p.substitutes):
-            if tag == v.tag and not (p.abstract and tag == p.tag):
+        for tag, t in _members(p):
+            if tag == v.tag:
                 return tag, t, v.value
+        if v.tag == p.tag:
+            raise BindingError(
+                f"<{_local(p.tag)}> is abstract: only its substitution group may appear"
+            )
         raise BindingError(f"<{_local(v.tag)}> cannot stand for <{_local(p.tag)}>")
     if p.substitutes and isinstance(v, Complex):
         if isinstance(p.type, type) and type(v) is p.type and not p.abstract:
@@ -1038,6 +1150,19 @@ def _present(v: Any, p: Element | Any_) -> bool:
 def _write_repeated(r: Repeated, items: Iterable[Any], parent: etree._Element) -> None:
     elements = [p for p in r.particles if isinstance(p, Element)]
     has_any = any(isinstance(p, Any_) for p in r.particles)
+    items = list(items)
+    if len(items) < r.min:
+        raise BindingError(f"{r.attr}: at least {r.min} item(s) needed")
+    if r.max is not None and len(items) > r.max:
+        raise BindingError(f"{r.attr}: at most {r.max} item(s) allowed")
+    if r.model is not None:
+        tags = [
+            item.tag
+            if isinstance(item, etree._Element) and has_any
+            else _repeated_target(elements, item)[0]
+            for item in items
+        ]
+        _GroupMatcher(r, r.model).check(tags)
     for item in items:
         if isinstance(item, etree._Element) and has_any:
             parent.append(copy.deepcopy(item))
@@ -1174,6 +1299,7 @@ __all__ = [
     "Element",
     "ElementCodec",
     "GlobalElement",
+    "Group",
     "Nil",
     "Repeated",
     "Tagged",
