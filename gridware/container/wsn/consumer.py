@@ -66,6 +66,7 @@ from gridware.container.addressing import (
     EndpointReference,
     addressing_version,
 )
+from gridware.container.security import CHAIN_CACHE_TTL
 from gridware.container.soap import SOAP11, envelope_bytes, fault_element, parse_envelope
 from gridware.container.wsn.messages import Notification, NotifyFormatError, is_notify, parse_notify
 from gridware.container.xml import DEFAULT_MAX_SIZE, Element, XMLLimits, qname
@@ -147,10 +148,14 @@ class NotificationListener:
                 trust.describe()
             except Exception as exc:
                 raise ListenerError(f"trusted certificates directory: {exc}") from None
+            # the chain of a producer is validated once a minute, not for every
+            # notification (validation is most of the cost of a verification); a file
+            # added to cert_dir (a published CRL) ends it at once, as in the container
             self._verifier = Verifier(
                 trust,
                 required_headers=ADDRESSING_HEADERS | {CONSUMER_KEY},
                 clock_skew=timedelta(minutes=5),
+                chain_cache_ttl=CHAIN_CACHE_TTL,
             )
 
     # -- lifecycle --------------------------------------------------------------------------
