@@ -39,7 +39,10 @@ first, see :mod:`gridware.container.wsn.subscription`); delivery is asynchronous
 Changes are published when the request that made them is answered (changes made
 outside a request of the service, by a timer or a thread, when the current reactor
 turn ends): several assignments of one property in one request make one
-notification, a SetResourceProperties that failed and was rolled back none.
+notification, a SetResourceProperties that failed and was rolled back none.  The
+notifications of a request are built and queued just after its reply has gone out
+(the reactor turn after), so a Set with subscribers is answered as fast as one
+without, and its caller reads the reply while the notifications are being written.
 """
 
 from __future__ import annotations
@@ -155,8 +158,14 @@ class NotificationProducer(Service):
         for prop in self._watched:
             prop.observers.append(self._property_changed)
         self.home.on_destroy.append(self._resource_destroyed)
-        self._pending: dict[tuple[int, str], tuple[Resource, ResourceProperty, list[Element]]] = {}
+        # changes not yet closed by the end of their request (or reactor turn) ...
+        self._pending: dict[tuple[int, str], tuple[Resource, ResourceProperty, Any]] = {}
         self._flush_call: Any = None
+        # ... and those of answered requests, (resource, property, old, new) in order,
+        # published once the replies have been written
+        self._ready: list[tuple[Resource, ResourceProperty, Any, Any]] = []
+        self._ready_call: Any = None
+        self._in_request = 0
         self._current: dict[tuple[str | None, Topic], Element] = {}
         self._topic_bytes: dict[Topic, bytes] = {}
         self._producer_refs: dict[str | None, bytes] = {}
@@ -256,9 +265,10 @@ class NotificationProducer(Service):
         for prop in self._watched:
             if self._property_changed in prop.observers:
                 prop.observers.remove(self._property_changed)
-        if self._flush_call is not None and self._flush_call.active():
-            self._flush_call.cancel()
-        self._flush_call = None
+        for call in (self._flush_call, self._ready_call):
+            if call is not None and call.active():
+                call.cancel()
+        self._flush_call = self._ready_call = None
 
     def _build_dispatch(self) -> None:
         super()._build_dispatch()
@@ -291,17 +301,48 @@ class NotificationProducer(Service):
         transport: TransportInfo | None = None,
     ) -> Outcome | defer.Deferred[Outcome]:
         """Process a request, then publish the property changes it made: one
-        notification per property and request (none for a rolled-back Set)."""
-        outcome = super().process(data, soap_action=soap_action, peer=peer, transport=transport)
+        notification per property and request (none for a rolled-back Set), built and
+        queued once the reply has been written."""
+        self._in_request += 1
+        try:
+            outcome = super().process(data, soap_action=soap_action, peer=peer, transport=transport)
+        except BaseException:
+            self._answered()
+            raise
+        finally:
+            self._in_request -= 1
         if isinstance(outcome, defer.Deferred):
 
-            def flush(result: Any) -> Any:
-                self._flush()
+            def answered(result: Any) -> Any:
+                self._answered()
                 return result
 
-            return outcome.addBoth(flush)
-        self._flush()
+            return outcome.addBoth(answered)
+        self._answered()
         return outcome
+
+    def _answered(self) -> None:
+        """A request is answered: its changes are closed (their new values taken now)
+        and published after the reply is written: the reactor writes in the turn
+        after this one, the notifications follow in the turn after that."""
+        self._close_pending()
+        if self._ready and self._ready_call is None:
+            reactor = self.reactor
+            self._ready_call = reactor.callLater(0, self._after_reply)
+
+    def _after_reply(self) -> None:
+        self._ready_call = self.reactor.callLater(0, self._publish_ready)
+
+    def _close_pending(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        if self.manager is None:
+            return
+        for resource, prop, old in pending.values():
+            new = _snapshot(prop, prop.__get__(resource, type(resource)))
+            if old != new:  # else changed back (or a rolled-back Set): nothing happened
+                self._ready.append((resource, prop, old, new))
 
     @property
     def reactor(self) -> Any:
@@ -366,21 +407,29 @@ class NotificationProducer(Service):
 
     def _record(self, resource: Resource, prop: ResourceProperty, old: Any) -> None:
         self._pending.setdefault((id(resource), prop.tag), (resource, prop, old))
-        if self._flush_call is None:
+        if self._flush_call is None and not self._in_request:  # else closed when answered
             self._flush_call = self.reactor.callLater(0, self._flush)
 
+    def _publish_ready(self) -> None:
+        self._ready_call = None
+        self._publish(self._ready)
+
     def _flush(self) -> None:
+        """Publish every change now: those of answered requests first, in order."""
         if self._flush_call is not None and self._flush_call.active():
             self._flush_call.cancel()
         self._flush_call = None
-        if not self._pending or self.manager is None:
-            self._pending.clear()
+        if self._ready_call is not None and self._ready_call.active():
+            self._ready_call.cancel()
+        self._ready_call = None
+        self._close_pending()
+        self._publish(self._ready)
+
+    def _publish(self, ready: list[tuple[Resource, ResourceProperty, Any, Any]]) -> None:
+        self._ready = []
+        if self.manager is None:
             return
-        pending, self._pending = self._pending, {}
-        for resource, prop, old in pending.values():
-            new = _snapshot(prop, prop.__get__(resource, type(resource)))
-            if old == new:
-                continue  # changed back (or a rolled-back Set): nothing happened
+        for resource, prop, old, new in ready:
             message = value_change_message(
                 self.dialect, _as_elements(prop, old), _as_elements(prop, new), copy=False
             )
