@@ -77,6 +77,7 @@ MODULE_NAMES = {
     "Group",
     "Nil",
     "Repeated",
+    "Sequence",
     "Tagged",
     "Text",
     "dataclass",
@@ -163,7 +164,27 @@ class PRepeated:
     model: PGroup | None = None
 
 
-P = PElem | PAny | PChoice | PAll | PRepeated
+@dataclass
+class PSeq:
+    """An optional sequence with required particles: all of it or nothing."""
+
+    particles: list[P]
+
+
+P = PElem | PAny | PChoice | PAll | PRepeated | PSeq
+
+
+def _required(p: P) -> bool:
+    """Must the particle's content appear (in a present parent)?"""
+    if isinstance(p, PElem | PAny):
+        return p.min > 0
+    if isinstance(p, PChoice):
+        return p.min > 0 and all(q.min > 0 for q in p.particles)
+    if isinstance(p, PAll):
+        return p.min > 0 and any(q.min > 0 for q in p.particles)
+    if isinstance(p, PRepeated):
+        return p.min > 0 or (p.model is not None and p.model.min > 0)
+    return False
 
 
 @dataclass
@@ -584,6 +605,14 @@ class TypesGenerator:
         if repeating:
             return [self._repeated(group, model, optional)]
         opt = optional or group.min_occurs == 0
+        if group.kind == "sequence" and group.min_occurs == 0 and not optional:
+            # an optional sequence is all or nothing: its particles keep their own minOccurs
+            inner: list[P] = []
+            for p in group.particles:
+                inner.extend(self._particle(p, model, False))
+            if any(_required(c) for c in inner):
+                return [PSeq(inner)]
+            return inner  # nothing required inside: each particle is optional anyway
         if group.kind == "sequence":
             out: list[P] = []
             for p in group.particles:
@@ -612,6 +641,10 @@ class TypesGenerator:
         return [PChoice(alternatives, 0 if opt else group.min_occurs)]
 
     def _drop_fields(self, model: ClassModel, p: P) -> None:
+        if isinstance(p, PSeq):
+            for q in p.particles:
+                self._drop_fields(model, q)
+            return
         names = (
             [p.attr] if isinstance(p, PElem | PAny | PRepeated) else [q.attr for q in p.particles]
         )
@@ -738,15 +771,19 @@ class TypesGenerator:
             decl.abstract and decl.is_global,
         )
 
-    def _add_fields(self, model: ClassModel, p: P) -> None:
+    def _add_fields(self, model: ClassModel, p: P, optional: bool = False) -> None:
+        """The fields of particle ``p`` (``optional``: inside an optional sequence)."""
         if isinstance(p, PElem):
-            model.own_fields.append(self._elem_field(p))
+            model.own_fields.append(self._elem_field(p, force_optional=optional))
+        elif isinstance(p, PSeq):
+            for q in p.particles:
+                self._add_fields(model, q, True)
         elif isinstance(p, PAny):
             if p.many:
                 model.own_fields.append(
                     (p.attr, "list[etree._Element]", "field(default_factory=list)", "any element")
                 )
-            elif p.min > 0:
+            elif p.min > 0 and not optional:
                 model.own_fields.append((p.attr, "etree._Element", None, "any element"))
             else:
                 model.own_fields.append((p.attr, "etree._Element | None", "None", "any element"))
@@ -902,6 +939,8 @@ class TypesGenerator:
             return Call(
                 "Any_", [q(p.attr), q(p.namespace), lit(p.target), f"min={p.min}", f"max={p.max}"]
             )
+        if isinstance(p, PSeq):
+            return Call("Sequence", [tuple_of([self._particle_expr(x) for x in p.particles])])
         if isinstance(p, PChoice | PAll):
             kind = "Choice" if isinstance(p, PChoice) else "All"
             return Call(
@@ -983,6 +1022,7 @@ _MODULE_IMPORTS: list[tuple[str, list[str]]] = [
             "Group",
             "Nil",
             "Repeated",
+            "Sequence",
             "Tagged",
             "Text",
             "register_restriction",

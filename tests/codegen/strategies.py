@@ -470,6 +470,18 @@ class ValueBuilder:
             return self._any_field(p, depth)
         if isinstance(p, m.Choice):
             return self._choice(p, depth)
+        if isinstance(p, m.Sequence):
+            # an optional sequence: absent as a whole, or complete
+            parts = [
+                self._element_field(q, depth, optional=True)
+                if isinstance(q, m.Element)
+                else self._particle(q, depth)
+                for q in p.particles
+            ]
+            present = st.tuples(*parts).map(lambda ds: {k: v for d in ds for k, v in d.items()})
+            if depth >= self.max_depth:
+                return st.just(_absent(p))
+            return st.one_of(st.just(_absent(p)), present)
         if isinstance(p, m.All):
             optional = p.min == 0
             whole = st.tuples(*[self._element_field(q, depth, optional) for q in p.particles]).map(
@@ -651,8 +663,18 @@ class ValueBuilder:
     def _mixed(self, b: m.ComplexBinding, depth: int) -> st.SearchStrategy[list[Any]]:
         """Text and elements; the elements follow the content model of the binding."""
         pieces: list[st.SearchStrategy[list[Any]]] = []
+
+        def optional_sequence(p: m.Sequence) -> st.SearchStrategy[list[Any]]:
+            inner = [self._mixed(m.ComplexBinding(b.cls, content=(q,)), depth) for q in p.particles]
+            elements = st.tuples(*inner).map(
+                lambda ls: [e for part in ls for e in part if not isinstance(e, str)]
+            )
+            return st.one_of(st.just([]), elements)
+
         for p in b.content:
-            if isinstance(p, m.Element | m.Any_):
+            if isinstance(p, m.Sequence):
+                pieces.append(optional_sequence(p))
+            elif isinstance(p, m.Element | m.Any_):
                 lo, hi = self._count(p.min, p.max, depth)
                 pieces.append(_lists(self._mixed_item(p, depth), lo, hi))
             elif isinstance(p, m.Choice):
@@ -689,6 +711,18 @@ class ValueBuilder:
             return out
 
         return st.builds(interleave, st.tuples(*pieces), st.lists(STRING, min_size=6, max_size=6))
+
+
+def _absent(p: Any) -> dict[str, Any]:
+    """The field values of particle ``p`` when none of it appears."""
+    if isinstance(p, m.Element | m.Any_):
+        return {p.attr: [] if p.many else None}
+    if isinstance(p, m.Repeated):
+        return {p.attr: []}
+    out: dict[str, Any] = {}
+    for q in p.particles:
+        out.update(_absent(q))
+    return out
 
 
 def _lists(item: st.SearchStrategy[Any], lo: int, hi: int) -> st.SearchStrategy[list[Any]]:

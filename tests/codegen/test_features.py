@@ -457,6 +457,16 @@ def test_all_group_in_any_order(t):
     assert_same(read(t, f"<f:optionalSettings {NS}/>"), t.OptionalSettings())
 
 
+def test_optional_sequence_is_all_or_nothing(t):
+    round_trip(t, f"<f:span {NS}><f:label>l</f:label></f:span>", t.Span(label="l"))
+    xml = f"""<f:span {NS}><f:label>l</f:label><f:start>1</f:start><f:note>n</f:note>
+      <f:end>2</f:end></f:span>"""
+    round_trip(t, xml, t.Span(label="l", start=1, note="n", end=2))
+    nil = f"""<f:span {NS}><f:label>l</f:label><f:start>1</f:start>
+      <f:end xsi:nil="true"/></f:span>"""
+    round_trip(t, nil, t.Span(label="l", start=1, end=NIL))
+
+
 def test_named_groups_and_attribute_groups(t):
     xml = f"""<f:document {NS} source="urn:s" revision="3" checksum="0A0B0C0D">
       <f:title>T</f:title><f:createdBy>me</f:createdBy><f:feet>3.5</f:feet></f:document>"""
@@ -1130,6 +1140,16 @@ INVALID_DOCUMENTS = [
         ["optionalSettings", "unit"],
     ),
     case(
+        "partial optional sequence",
+        f"<f:span {NS}><f:label>l</f:label><f:start>1</f:start><f:note>n</f:note></f:span>",
+        ["span", "<end>"],
+    ),
+    case(
+        "optional sequence without its first element",
+        f"<f:span {NS}><f:label>l</f:label><f:end>1</f:end></f:span>",
+        ["span", "<end>"],
+    ),
+    case(
         "too many in a repeating choice",
         f"<f:mixture {NS}><f:label>l</f:label>{'<f:number>1</f:number>' * 5}</f:mixture>",
         ["mixture", "number"],
@@ -1301,6 +1321,18 @@ INVALID_OBJECTS = [
         "optionalSettings",
         lambda t: t.OptionalSettings(depth=1),
         ["optionalSettings", "unit"],
+    ),
+    case(
+        "partial optional sequence",
+        "span",
+        lambda t: t.Span(label="l", start=1),
+        ["span", "<end>"],
+    ),
+    case(
+        "optional sequence without its first element",
+        "span",
+        lambda t: t.Span(label="l", note="n", end=1),
+        ["span", "<start>"],
     ),
     case(
         "repeating sequence out of order",

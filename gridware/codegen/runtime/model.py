@@ -24,7 +24,8 @@ valid xsd:int``); unknown elements and attributes are reported, never dropped.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence as Sequence_
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeVar
 
@@ -51,7 +52,7 @@ class BindingError(ValueError):
     ``path`` lists the element names from the document element down.
     """
 
-    def __init__(self, message: str, path: Sequence[str] = ()) -> None:
+    def __init__(self, message: str, path: Sequence_[str] = ()) -> None:
         self.message = message
         self.path = list(path)
         super().__init__(self._text())
@@ -189,6 +190,15 @@ class All:
 
 
 @dataclass(frozen=True, slots=True)
+class Sequence:
+    """An optional ``xs:sequence`` (minOccurs=0) holding required particles: absent as a
+    whole, or present with all of them (its fields are optional all the same)."""
+
+    particles: tuple[Particle, ...]
+    min: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Group:
     """The structure of a repeated group: a ``"sequence"`` or ``"choice"`` of
     ``items``, each the index of a particle of the :class:`Repeated` (with its own
@@ -244,7 +254,7 @@ class Text:
     type: SimpleType
 
 
-Particle = Element | Any_ | Choice | All | Repeated
+Particle = Element | Any_ | Choice | All | Repeated | Sequence
 
 
 def _members(p: Element) -> tuple[tuple[str, Any], ...]:
@@ -682,6 +692,40 @@ class _GroupMatcher:
         raise BindingError(f"the group is incomplete: more elements are needed{after}")
 
 
+class _SequenceStep(_Step):
+    __slots__ = ("min", "steps")
+
+    def __init__(self, s: Sequence, stop: frozenset[str]) -> None:
+        self.min = s.min
+        self.steps = _compile_steps(s.particles, stop, optional_fields=True)
+        first: set[str] = set()
+        for step in self.steps:  # the elements that can start it
+            first |= step.first
+            if step.required():
+                break
+        self.first = frozenset(first)
+
+    def required(self) -> bool:
+        return self.min > 0
+
+    def _starts(self, tag: str) -> bool:
+        if tag in self.first:
+            return True
+        for step in self.steps:
+            if isinstance(step, _AnyStep) and step.matches(tag):
+                return True
+            if step.required():
+                return False
+        return False
+
+    def consume(self, kids: list[etree._Element], i: int, values: dict[str, Any]) -> int:
+        if self.min == 0 and (i >= len(kids) or not self._starts(kids[i].tag)):
+            return i  # absent as a whole
+        for step in self.steps:
+            i = step.consume(kids, i, values)
+        return i
+
+
 class _RepeatedStep(_Step):
     __slots__ = ("any", "attr", "matcher", "max", "min", "types")
 
@@ -755,25 +799,7 @@ class ComplexBinding:
 
     # -- compile ----------------------------------------------------------------------------
     def _compile(self) -> None:
-        steps: list[_Step] = []
-        follow: set[str] = set()
-        # wildcards stop at the first elements a later step can take
-        for p in reversed(self.content):
-            stop = frozenset(follow)
-            if isinstance(p, Element):
-                step: _Step = _ElementStep(p)
-            elif isinstance(p, Any_):
-                step = _AnyStep(p, stop)
-            elif isinstance(p, Choice):
-                step = _ChoiceStep(p, stop)
-            elif isinstance(p, All):
-                step = _AllStep(p)
-            else:
-                step = _RepeatedStep(p, stop)
-            steps.append(step)
-            follow |= step.first
-        steps.reverse()
-        self._steps = steps
+        self._steps = _compile_steps(self.content, frozenset())
         self._attrs = {a.tag: a for a in self.attributes if isinstance(a, Attribute)}
         self._any_attr = next((a for a in self.attributes if isinstance(a, AnyAttribute)), None)
         self._field_names = {f.name for f in fields(self.cls)}
@@ -940,6 +966,33 @@ class ComplexBinding:
             write(value, el)
 
 
+def _compile_steps(
+    content: Sequence_[Particle], after: frozenset[str], optional_fields: bool = False
+) -> list[_Step]:
+    """The parse plan of ``content``, followed by elements starting with ``after``."""
+    steps: list[_Step] = []
+    follow: set[str] = set(after)
+    # wildcards stop at the first elements a later step can take
+    for p in reversed(content):
+        stop = frozenset(follow)
+        if isinstance(p, Element):
+            step: _Step = _ElementStep(p, optional_fields)
+        elif isinstance(p, Any_):
+            step = _AnyStep(p, stop)
+        elif isinstance(p, Choice):
+            step = _ChoiceStep(p, stop)
+        elif isinstance(p, All):
+            step = _AllStep(p)
+        elif isinstance(p, Sequence):
+            step = _SequenceStep(p, stop)
+        else:
+            step = _RepeatedStep(p, stop)
+        steps.append(step)
+        follow |= step.first
+    steps.reverse()
+    return steps
+
+
 _ALSO_DERIVED: dict[type, list[type]] = {}
 
 
@@ -1024,10 +1077,14 @@ def _element_for(p: Element, v: Any) -> tuple[str, Any, Any]:
     return p.tag, p.type, v
 
 
-def _write_particle(p: Particle, value: Any, parent: etree._Element) -> None:
+def _write_particle(
+    p: Particle, value: Any, parent: etree._Element, optional_field: bool = False
+) -> None:
+    """Write particle ``p`` of ``value`` (``optional_field``: None is absent, not nil)."""
     if isinstance(p, Element):
         v = getattr(value, p.attr)
-        items = v if p.many else ([] if v is None and (p.min == 0 or not p.nillable) else [v])
+        absent = v is None and (optional_field or p.min == 0 or not p.nillable)
+        items = v if p.many else ([] if absent else [v])
         if p.many and not isinstance(v, list):
             raise BindingError(f"{p.attr} must be a list")
         if len(items) < p.min:
@@ -1069,11 +1126,16 @@ def _write_particle(p: Particle, value: Any, parent: etree._Element) -> None:
             raise BindingError(f"one of {names} must be set (an xs:choice)")
         for q in chosen:
             _write_particle(q, value, parent)
+    elif isinstance(p, Sequence):
+        if p.min == 0 and not _particle_present(p, value):
+            return  # absent as a whole; present, it is complete
+        for part in p.particles:
+            _write_particle(part, value, parent, True)
     elif isinstance(p, All):
         if p.min == 0 and not any(_present(getattr(value, q.attr), q) for q in p.particles):
             return  # an optional group: absent as a whole; present, it is complete
         for q in p.particles:
-            _write_particle(q, value, parent)
+            _write_particle(q, value, parent, p.min == 0)
     else:
         _write_repeated(p, getattr(value, p.attr), parent)
 
@@ -1147,6 +1209,15 @@ def _present(v: Any, p: Element | Any_) -> bool:
     return v is not None
 
 
+def _particle_present(p: Particle, value: Any) -> bool:
+    """Does ``value`` set any field of particle ``p``?"""
+    if isinstance(p, Element | Any_):
+        return _present(getattr(value, p.attr), p)
+    if isinstance(p, Repeated):
+        return bool(getattr(value, p.attr))
+    return any(_particle_present(q, value) for q in p.particles)
+
+
 def _write_repeated(r: Repeated, items: Iterable[Any], parent: etree._Element) -> None:
     elements = [p for p in r.particles if isinstance(p, Element)]
     has_any = any(isinstance(p, Any_) for p in r.particles)
@@ -1198,12 +1269,18 @@ def _repeated_target(elements: list[Element], item: Any) -> tuple[str, Any, Any]
 def _mixed_particles(b: ComplexBinding) -> tuple[list[Element], list[Any_]]:
     elements: list[Element] = []
     wildcards: list[Any_] = []
+
+    def add(p: Particle) -> None:
+        if isinstance(p, Element):
+            elements.append(p)
+        elif isinstance(p, Any_):
+            wildcards.append(p)
+        else:
+            for q in p.particles:
+                add(q)
+
     for p in b.content:
-        for q in (p,) if isinstance(p, Element | Any_) else p.particles:
-            if isinstance(q, Element):
-                elements.append(q)
-            elif isinstance(q, Any_):
-                wildcards.append(q)
+        add(p)
     return elements, wildcards
 
 
@@ -1302,6 +1379,7 @@ __all__ = [
     "Group",
     "Nil",
     "Repeated",
+    "Sequence",
     "Tagged",
     "Text",
     "register_restriction",
