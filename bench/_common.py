@@ -130,10 +130,13 @@ def proc_rss_bytes(pid: int | str = "self") -> int:
     return resident * PAGE_SIZE
 
 
-def gridware_container_argv(port: int, log_level: str | None = None) -> list[str]:
-    """``python -m gridware container --demo`` on 127.0.0.1:port."""
+def gridware_container_argv(
+    port: int, log_level: str | None = None, *, state_dir: str | Path
+) -> list[str]:
+    """``python -m gridware container --demo`` on 127.0.0.1:port, its persistent demo
+    counters in ``state_dir`` (a temporary directory: never the user's state)."""
     argv = [sys.executable, "-m", "gridware", "container", "--demo"]
-    argv += ["--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--state-dir", str(state_dir)]
     if log_level:
         argv += ["--log-level", log_level]
     return argv

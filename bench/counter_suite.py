@@ -13,12 +13,12 @@ separate process, then times, call by call,
     Notify                     100 rounds  (subscribed once to Value: SetResourceProperties,
                                             then wait for the value-change notification)
 
-with the project's blocking client (keep-alive HTTP/1.1), after a warm-up.  The demo's
-counters are persistent (each Set is a SQLite commit, synchronous=FULL) while the
-secure modes deploy in-memory ones; Notify uses an in-memory counter in every mode,
-as the 2005 peers did, so that it times the notification and not the commit.
+with the project's blocking client (keep-alive HTTP/1.1), after a warm-up.  The counters
+are kept in memory, as the 2005 peers kept theirs; mode ``persistent`` times the demo's
+persistent counters instead (each change a SQLite commit, synchronous=FULL, in a
+temporary state directory).
 
-    python bench/counter_suite.py [--quick] [--modes none,x509-sign,https] [--dialect ...] [--soap 1.1|1.2]
+    python bench/counter_suite.py [--quick] [--modes none,x509-sign,https,persistent] [--dialect ...] [--soap 1.1|1.2]
                                   [--json FILE] [--profile FILE]
 
 Security modes (``--modes none,x509-sign,https``), as in the 2005 paper: WS-Security
@@ -106,7 +106,6 @@ class Deployment:
     transport: Callable[[], HttpTransport] = lambda: HttpTransport(timeout=60.0)
     credential: Any = None  # the user's proxy, for secure modes
     cert_dir: str | None = None
-    notify_path: dict[str, str] | None = None  # in-memory counters, if service_path's are not
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ class = "gridware.services.samples.counter:GT4CounterService"
 
 
 def _plain_deployment(tmp: Path) -> Deployment:
-    """The demo container, plus in-memory counters under ``memory/`` for Notify."""
+    """In-memory counters under ``memory/`` (the demo's own are persistent)."""
     config = tmp / "container.toml"
     config.write_text(
         """
@@ -183,11 +182,16 @@ class = "gridware.services.samples.counter:GT4CounterService"
 """
     )
     memory = {d: p.replace("/services/", "/services/memory/") for d, p in SERVICE_PATH.items()}
-    return Deployment(["--config", str(config)], notify_path=memory)
+    return Deployment(["--config", str(config)], service_path=memory)
 
 
 MODES: dict[str, Mode] = {
     "none": Mode("none", "no message or transport security (plain HTTP)", _plain_deployment),
+    "persistent": Mode(
+        "persistent",
+        "no security; the demo's persistent counters (SQLite, synchronous=FULL)",
+        lambda tmp: Deployment(),
+    ),
     "x509-sign": Mode(
         "x509-sign",
         "WS-Security X.509 signatures on requests and replies (plain HTTP), grid-mapfile",
@@ -219,7 +223,6 @@ class Suite:
     mode: Mode
     transport: HttpTransport
     deployment: Deployment = field(default_factory=Deployment)
-    notify_url: str = ""  # where Notify creates its (in-memory) counter
 
     def factory(self, url: str | None = None) -> CounterClient:
         """A client of the service itself (for createCounter)."""
@@ -320,7 +323,7 @@ class _Notified:
         elif suite.mode.name == "https":
             options = {"https": True, "credential": d.credential, "cert_dir": d.cert_dir}
         self.listener = NotificationListener(**options).start()
-        self.client = suite.resource(suite.factory(suite.notify_url).create())
+        self.client = suite.new_counter()
         self.cond = threading.Condition()
         self.last: int | None = None
         self.next = 0
@@ -429,7 +432,7 @@ def run_mode(
     mode: Mode, args: argparse.Namespace, operations: list[Operation], scale: float
 ) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix=f"gridware-bench-{mode.name}-") as tmp:
-        return _run_mode(mode, mode.setup(Path(tmp)), args, operations, scale)
+        return _run_mode(mode, mode.setup(Path(tmp)), args, operations, scale, Path(tmp))
 
 
 def _run_mode(
@@ -438,18 +441,16 @@ def _run_mode(
     args: argparse.Namespace,
     operations: list[Operation],
     scale: float,
+    tmp: Path,
 ) -> list[Result]:
     port = free_port()
     path = deployment.service_path[args.dialect]
     plain_url = f"http://127.0.0.1:{port}{path}"
-    notify_path = (deployment.notify_path or deployment.service_path)[args.dialect]
     if deployment.scheme == "https":
         url = f"https://localhost:{deployment.https_port}{path}"
-        notify_url = f"https://localhost:{deployment.https_port}{notify_path}"
     else:
         url = plain_url
-        notify_url = f"http://127.0.0.1:{port}{notify_path}"
-    argv = gridware_container_argv(port, args.log_level)
+    argv = gridware_container_argv(port, args.log_level, state_dir=tmp / "state")
     if args.profile:
         argv[1:1] = ["-m", "cProfile", "-o", args.profile]
     argv += deployment.container_args
@@ -457,9 +458,7 @@ def _run_mode(
     results: list[Result] = []
     with container:
         container.wait_http(plain_url + "?wsdl")
-        suite = Suite(
-            url, args.dialect, args.soap, mode, deployment.transport(), deployment, notify_url
-        )
+        suite = Suite(url, args.dialect, args.soap, mode, deployment.transport(), deployment)
         smoke_test(suite)
         for op in operations:
             n = max(1, round(op.calls * scale))
@@ -652,11 +651,6 @@ def main(argv: list[str] | None = None) -> int:
         f"keep-alive) and the container as a separate process, both on 127.0.0.1;\n"
         f"container log level {level}, its stderr to {args.container_log}"
     )
-    if any(op.name == "Notify" for op in operations):
-        print(
-            "Notify on an in-memory counter in every mode (the demo's counters, used by the "
-            "other operations in mode none, are persistent: a SQLite commit per Set)"
-        )
     results: list[Result] = []
     for mode in modes:
         print(f"mode {mode.name}: {mode.description}")

@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         proxy_file = Path(tmp) / "proxy.pem"
         deployment.credential.save_proxy(proxy_file)
         port = free_port()
-        argv = gridware_container_argv(port, "WARNING") + deployment.container_args
+        argv = gridware_container_argv(port, "WARNING", state_dir=Path(tmp) / "state")
+        argv += deployment.container_args
         with ServerProcess("gridware container", argv) as container:
             plain = f"http://127.0.0.1:{port}{SERVICE_PATH['wsrf-1.2']}"
             signed = f"http://127.0.0.1:{port}{deployment.service_path['wsrf-1.2']}"

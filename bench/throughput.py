@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         gridware = ServerProcess(
             "gridware container",
-            gridware_container_argv(g_port, "WARNING"),
+            gridware_container_argv(g_port, "WARNING", state_dir=work / "state"),
             str(work / "container.log"),
         )
         with gridware:
