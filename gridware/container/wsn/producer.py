@@ -412,7 +412,7 @@ class NotificationProducer(Service):
 
     def _publish_ready(self) -> None:
         self._ready_call = None
-        self._publish(self._ready)
+        self._publish()
 
     def _flush(self) -> None:
         """Publish every change now: those of answered requests first, in order."""
@@ -423,10 +423,11 @@ class NotificationProducer(Service):
             self._ready_call.cancel()
         self._ready_call = None
         self._close_pending()
-        self._publish(self._ready)
+        self._publish()
 
-    def _publish(self, ready: list[tuple[Resource, ResourceProperty, Any, Any]]) -> None:
-        self._ready = []
+    def _publish(self) -> None:
+        """Publish the closed changes (``_ready``), in order."""
+        ready, self._ready = self._ready, []
         if self.manager is None:
             return
         for resource, prop, old, new in ready:
