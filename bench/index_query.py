@@ -33,6 +33,7 @@ from _common import (
     ServerProcess,
     Summary,
     free_port,
+    gridware_container_argv,
     print_machine,
     proc_cpu_seconds,
     table,
@@ -96,13 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     state = Path(tempfile.mkdtemp(prefix="gridware-bench-index-"))
     port = free_port()
     server = ServerProcess(
-        "container",
-        [
-            sys.executable, "-m", "gridware", "container", "--demo",
-            "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "WARNING", "--state-dir", str(state),
-        ],
-    ).start()  # fmt: skip
+        "container", gridware_container_argv(port, "WARNING", state_dir=state)
+    ).start()
     results: dict[str, Any] = {}
     try:
         base = f"http://127.0.0.1:{port}/wsrf/services/"
