@@ -366,17 +366,14 @@ def _is_empty(el: etree._Element) -> bool:
 
 def _default_or_fixed(p: Element, t: Any, el: etree._Element, nillable: bool) -> Any:
     """XSD 3.3.4: an empty element takes the default or fixed value; a fixed one must match."""
-    if not isinstance(t, SimpleType) or not _is_empty(el) or el.get(_XSI_NIL) is not None:
-        v = _read_value(t, el, nillable)
-    else:
-        text = p.fixed if p.fixed is not None else p.default
+    if isinstance(t, SimpleType) and _is_empty(el) and el.get(_XSI_NIL) is None:
         try:
-            v = t.read(text or "", el)
+            return t.read(p.fixed if p.fixed is not None else p.default or "", el)
         except SimpleTypeError as exc:
             raise BindingError(str(exc)) from None
-    if not isinstance(t, SimpleType) or v is NIL:
-        return v
-    if p.fixed is not None and v != t.read(p.fixed, el):
+    v = _read_value(t, el, nillable)
+    fixed = p.fixed is not None and isinstance(t, SimpleType) and v is not NIL
+    if fixed and v != t.read(p.fixed, el):
         raise BindingError(f"the value must be {p.fixed!r} (fixed)")
     return v
 
